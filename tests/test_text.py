@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from course_lib.text import (
+    BOS, EOS, PAD, UNK, Vocab, char_tokenize, lm_pairs, pad_batch, word_tokenize,
+)
+
+
+def test_word_tokenize():
+    assert word_tokenize("It's 3 a.m., Dr. Who!") == ["it's", "3", "a", ".", "m", ".", ",", "dr", ".", "who", "!"]
+    assert word_tokenize("Well-known", lower=False) == ["Well-known"]
+
+
+def test_char_tokenize():
+    assert char_tokenize("ann") == ["a", "n", "n"]
+
+
+def test_vocab_order_min_freq_and_unk():
+    v = Vocab([["b", "a", "b"], ["c", "b", "a"]], min_freq=2)
+    assert v.itos == [PAD, UNK, BOS, EOS, "b", "a"]
+    assert v.encode(["a", "c", "zzz"]) == [5, v.unk_id, v.unk_id]
+    assert v.decode([4, 5]) == ["b", "a"]
+    assert len(v) == 6 and "b" in v and "c" not in v
+
+
+def test_vocab_max_size_and_ignores_specials():
+    v = Vocab([["x", "x", "y", BOS, EOS]], max_size=1)
+    assert v.itos[4:] == ["x"]
+
+
+def test_vocab_errors():
+    with pytest.raises(ValueError, match="min_freq"):
+        Vocab([["a"]], min_freq=0)
+    with pytest.raises(TypeError, match="token lists"):
+        Vocab(["abc"])
+    with pytest.raises(TypeError, match="tokens"):
+        Vocab([["a"]]).encode("a")
+    with pytest.raises(ValueError, match="ids must"):
+        Vocab([["a"]]).decode([99])
+
+
+def test_pad_batch_and_lm_pairs():
+    batch = pad_batch([[5, 6, 7], [8]])
+    assert batch.dtype == np.int64
+    assert batch.tolist() == [[5, 6, 7], [8, 0, 0]]
+    assert lm_pairs([5, 6]) == ([2, 5, 6], [5, 6, 3])
+    with pytest.raises(ValueError):
+        pad_batch([])
