@@ -1,4 +1,8 @@
-"""Shared pytest set-up: quick mode, a private data cache, and no network."""
+"""Shared pytest set-up: quick mode, a headless plotting backend, and no downloads.
+
+The processed-corpus cache stays the user's (``course_lib.config.data_dir()``) so it is built once;
+tests of the cache logic itself point ``COURSE_DATA_DIR`` at a temporary folder.
+"""
 
 import os
 
@@ -6,6 +10,7 @@ import pytest
 
 os.environ.setdefault("COURSE_QUICK", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("COURSE_OFFLINE", "1")
 
 
 @pytest.fixture
