@@ -1,0 +1,306 @@
+import itertools
+import math
+import warnings
+from collections import Counter
+from functools import cache
+
+import numpy as np
+import pytest
+
+from course_lib.ngram import SMOOTHINGS, NGramLM, ngrams, pad
+from course_lib.text import BOS, EOS, UNK
+
+TOY = [
+    "the cat sat on the mat",
+    "the dog sat on the log",
+    "a cat saw the dog",
+    "the cat ran",
+    "a dog ran on the mat",
+    "the cat sat",
+]
+TOY = [s.split() for s in TOY]
+
+
+def test_pad_and_ngrams():
+    assert pad(["a", "b"], 3) == [BOS, BOS, "a", "b", EOS]
+    assert pad([], 1) == [EOS]
+    assert ngrams(["a", "b", "c"], 2) == [("a", "b"), ("b", "c")]
+    assert ngrams(["a", "b"], 3) == []
+    assert ngrams(pad(["x"], 2), 1) == [(BOS,), ("x",), (EOS,)]
+
+
+def test_vocab_contents_and_order():
+    lm = NGramLM(2).fit([["b", "a", "b"], ["c", "a", "b"]])
+    assert lm.vocab == [UNK, EOS, "b", "a", "c"]  # then by frequency, ties alphabetical
+    assert BOS not in lm.vocab
+    assert lm.probs(("a",)).shape == (5,)
+
+
+def test_bos_is_never_predicted():
+    lm = NGramLM(3, "mle").fit(TOY)
+    assert lm.prob(BOS, ("the",)) == 0.0
+    assert lm.logprob(BOS) == -math.inf
+    # the first word is predicted from the <s> <s> context: its MLE is a sentence-start frequency
+    assert lm.prob("the", ()) == pytest.approx(4 / 6)
+    assert lm.prob("the", (BOS, BOS)) == lm.prob("the", ())
+    assert lm.prob("a", ("zzz", BOS, BOS)) == lm.prob("a", ())  # only the last n-1 are used
+
+
+def test_perplexity_by_hand():
+    lm = NGramLM(2, "mle").fit([["a", "b"], ["b"]])
+    # padded: <s> a b </s> | <s> b </s>; P(a|<s>) = 1/2, P(b|a) = 1, P(</s>|b) = 1
+    assert lm.perplexity([["a", "b"]]) == pytest.approx(math.exp(-math.log(0.5) / 3))
+    # two sentences: 5 predicted tokens (no <s>), P(b|<s>) = 1/2 as well
+    assert lm.perplexity([["a", "b"], ["b"]]) == pytest.approx(math.exp(-2 * math.log(0.5) / 5))
+    # an unseen bigram (a -> a) has MLE probability 0: perplexity inf, without a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lm.perplexity([["a", "a"]]) == math.inf
+        assert lm.logprob("a", ("a",)) == -math.inf
+
+
+@pytest.mark.parametrize("smoothing", SMOOTHINGS)
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_perplexity_agrees_with_prob(smoothing, order):
+    lm = NGramLM(order, smoothing).fit(TOY)
+    test = [["the", "dog", "sat", "on", "a", "hat"], ["a", "cat"]]
+    logps = []
+    for sentence in test:
+        padded = pad(sentence, order)
+        for t in range(order - 1, len(padded)):
+            logps.append(lm.logprob(padded[t], tuple(padded[t - order + 1 : t])))
+    assert lm.perplexity(test) == pytest.approx(math.exp(-np.mean(logps)), rel=1e-12)
+
+
+def test_add_k_formula_by_hand():
+    lm = NGramLM(2, "add_k", k=0.5).fit([["a", "b"], ["b"]])  # |V| = 4: <unk> </s> a b
+    assert lm.prob("b", ("a",)) == pytest.approx((1 + 0.5) / (1 + 0.5 * 4))
+    assert lm.prob("a", ("b",)) == pytest.approx((0 + 0.5) / (2 + 0.5 * 4))
+    assert lm.prob(EOS, ("b",)) == pytest.approx((2 + 0.5) / (2 + 0.5 * 4))
+    assert lm.prob("a", ("never",)) == pytest.approx(0.25)  # unseen context: uniform
+
+
+def test_unknown_tokens_map_to_unk():
+    lm = NGramLM(2, "add_k").fit(TOY)
+    assert lm.prob("zebra", ("the",)) == lm.prob(UNK, ("the",))
+    assert lm.prob("cat", ("zebra",)) == lm.prob("cat", (UNK,))
+    assert lm.perplexity([["the", "zebra"]]) == lm.perplexity([["the", UNK]])
+    assert np.array_equal(lm.probs(("zebra",)), lm.probs((UNK,)))
+
+
+CONTEXTS = [(), ("the",), ("the", "cat"), ("cat", "the"), ("zzz", "cat"), ("on", "zzz"), (BOS,),
+            ("the", "cat", "sat"), (EOS, EOS, EOS), ("mat", "cat", "sat")]
+
+
+@pytest.mark.parametrize("smoothing", SMOOTHINGS)
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_probabilities_sum_to_one(smoothing, order):
+    lm = NGramLM(order, smoothing).fit(TOY)
+    for context in CONTEXTS:  # seen, unseen and partly seen contexts
+        probs = lm.probs(context)
+        assert probs.shape == (len(lm.vocab),)
+        assert np.all(probs >= 0)
+        assert probs.sum() == pytest.approx(1.0, abs=1e-12)
+        assert probs[lm.vocab.index("cat")] == pytest.approx(lm.prob("cat", context), abs=1e-15)
+
+
+def kneser_ney_reference(corpus, n, d):
+    """Interpolated Kneser-Ney straight from the definition, with loops over the padded corpus."""
+    padded = [[BOS] * (n - 1) + s + [EOS] for s in corpus]
+    vocab = sorted({t for s in corpus for t in s} | {EOS, UNK})
+    seen = {k: Counter() for k in range(1, n + 1)}  # k-gram -> number of occurrences
+    for sentence in padded:
+        for end in range(len(sentence)):
+            for k in range(1, n + 1):
+                if end - k + 1 >= 0:
+                    seen[k][tuple(sentence[end - k + 1 : end + 1])] += 1
+
+    @cache
+    def a(gram):
+        if len(gram) == n:  # highest order: the count
+            return seen[n][gram]
+        before = set()  # lower order: how many distinct tokens come right before the gram
+        for longer in seen[len(gram) + 1]:
+            if longer[1:] == gram:
+                before.add(longer[0])
+        return len(before)
+
+    def p(word, context):
+        return p_level(word, context, len(context) + 1)
+
+    def p_level(word, context, level):
+        if level == 0:
+            return 1 / len(vocab)
+        lower = p_level(word, context[1:], level - 1)
+        total = sum(a(context + (x,)) for x in vocab)
+        if total == 0:
+            return lower
+        types = sum(1 for x in vocab if a(context + (x,)) > 0)
+        return max(a(context + (word,)) - d, 0) / total + d * types / total * lower
+
+    return vocab, p
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+@pytest.mark.parametrize("discount", [0.75, 0.3])
+def test_kneser_ney_matches_brute_force(order, discount):
+    lm = NGramLM(order, "kneser_ney", discount=discount).fit(TOY)
+    vocab, reference = kneser_ney_reference(TOY, order, discount)
+    assert sorted(lm.vocab) == vocab
+    for context in itertools.product(vocab + [BOS], repeat=order - 1):
+        expected = [reference(w, context) for w in lm.vocab]
+        assert np.allclose(lm.probs(context), expected, rtol=1e-12, atol=1e-15), context
+
+
+def test_kneser_ney_prefers_words_seen_after_many_contexts():
+    # "francisco" is frequent but only follows "san"; "glasses" follows many words
+    corpus = [["san", "francisco"]] * 6 + [[w, "glasses"] for w in ("red", "my", "new")]
+    lm = NGramLM(2).fit(corpus)
+    assert lm.prob("glasses", ("new",)) > lm.prob("francisco", ("new",))
+    unigram = NGramLM(2, "mle").fit(corpus)
+    assert unigram.prob("francisco", ("san",)) == 1.0
+
+
+def nltk_model(cls, corpus, n, **kwargs):
+    """nltk.lm model fed our padding: nltk's own pipeline pads with n-1 </s> and counts <s>
+    as a word. We give it exactly our n-grams (all orders, those ending in a predicted token)
+    and our vocabulary (training tokens and </s>; nltk adds <UNK>, so |V| is the same and <s>
+    is read as <UNK> in contexts)."""
+    from nltk.lm import Vocabulary
+    from nltk.util import everygrams
+
+    text = [[g for g in everygrams(pad(s, n), max_len=n) if g[-1] != BOS] for s in corpus]
+    model = cls(order=n, vocabulary=Vocabulary([t for s in corpus for t in s] + [EOS]), **kwargs)
+    model.fit(text)
+    return model
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_mle_and_laplace_match_nltk(order):
+    from nltk.lm import MLE, Laplace, Lidstone
+
+    references = {
+        ("mle", 1.0): nltk_model(MLE, TOY, order),
+        ("add_k", 1.0): nltk_model(Laplace, TOY, order),
+        ("add_k", 0.1): nltk_model(Lidstone, TOY, order, gamma=0.1),
+    }
+    for (smoothing, k), ref in references.items():
+        lm = NGramLM(order, smoothing, k=k).fit(TOY)
+        assert len(ref.vocab) == len(lm.vocab)
+        for context in itertools.product(lm.vocab[1:] + [BOS], repeat=order - 1):
+            seen = order == 1 or ref.context_counts(ref.vocab.lookup(context)).N() > 0
+            if smoothing == "mle" and not seen:
+                continue  # unseen context: nltk's MLE gives 0 everywhere, we give uniform
+            theirs = [ref.score(w, list(context) or None) for w in lm.vocab]
+            assert np.allclose(lm.probs(context), theirs, rtol=1e-12, atol=0), (smoothing, context)
+
+
+def test_interpolated_lambdas_maximise_held_out_likelihood():
+    train, valid = TOY[:4], TOY[4:]
+    lm = NGramLM(2, "interpolated").fit(train, valid=valid)
+    assert lm.lambdas.shape == (3,)
+    assert np.all(lm.lambdas >= 0) and lm.lambdas.sum() == pytest.approx(1.0)
+    best = lm.perplexity(valid)
+    # brute-force search over a grid of the simplex: nothing beats the EM solution
+    grid = np.linspace(0.01, 0.98, 40)
+    for l0, l1 in itertools.product(grid, grid):
+        if l0 + l1 < 1:
+            lm.lambdas = np.array([l0, l1, 1 - l0 - l1])
+            assert lm.perplexity(valid) >= best * (1 - 1e-9)
+
+
+def test_interpolated_is_the_documented_mixture():
+    lm = NGramLM(3, "interpolated").fit(TOY)
+    mle = [NGramLM(j, "mle").fit(TOY) for j in (1, 2, 3)]
+    for context in [("the", "cat"), ("zzz", "cat"), ("zzz", "zzz"), ()]:
+        expected = lm.lambdas[0] / len(lm.vocab)
+        for j, model in enumerate(mle, start=1):
+            expected = expected + lm.lambdas[j] * model.probs(context)
+        assert np.allclose(lm.probs(context), expected, rtol=1e-12)
+
+
+def test_interpolated_default_holdout_is_every_tenth_sentence():
+    sentences = [TOY[i % len(TOY)] + [str(i % 3)] for i in range(25)]
+    held = [sentences[9], sentences[19]]
+    rest = [s for i, s in enumerate(sentences) if i not in (9, 19)]
+    lm = NGramLM(2, "interpolated").fit(sentences)
+    tuned_on_rest = NGramLM(2, "interpolated").fit(rest, valid=held)
+    assert np.allclose(lm.lambdas, tuned_on_rest.lambdas, rtol=1e-12)
+    # ...but the final counts come from every training sentence
+    full = NGramLM(2, "interpolated").fit(sentences, valid=held)
+    full.lambdas = lm.lambdas
+    assert np.allclose(lm.probs(("the",)), full.probs(("the",)), rtol=1e-12)
+    # fewer than ten sentences: the last one is held out
+    small = NGramLM(2, "interpolated").fit(TOY)
+    assert np.allclose(small.lambdas, NGramLM(2, "interpolated").fit(TOY[:-1], TOY[-1:]).lambdas)
+
+
+def test_same_data_same_numbers_and_generators_accepted():
+    a = NGramLM(3).fit(TOY)
+    b = NGramLM(3).fit(iter(TOY))  # any iterable of token lists
+    assert np.array_equal(a.probs(("the", "cat")), b.probs(("the", "cat")))
+    assert a.perplexity(TOY) == b.perplexity(s for s in TOY)
+
+
+def test_generate():
+    lm = NGramLM(3).fit(TOY)
+    first = lm.generate(seed=3)
+    assert first == lm.generate(seed=3)
+    assert first == lm.generate(rng=np.random.default_rng(3))
+    samples = [tuple(lm.generate(seed=s)) for s in range(20)]
+    assert len(set(samples)) > 5
+    for sample in samples:
+        assert BOS not in sample and EOS not in sample and all(t in lm.vocab for t in sample)
+    assert len(lm.generate(seed=0, max_len=3)) <= 3
+    # greedy: always the most probable next token
+    mle = NGramLM(2, "mle").fit([["a", "b", "c"], ["a", "b", "c"], ["a", "c"]])
+    assert mle.generate(temperature=0) == ["a", "b", "c"]
+    assert mle.generate(seed=1, top_k=1) == ["a", "b", "c"]
+    assert mle.generate(temperature=0, prefix=["c", "a"]) == ["c", "a", "b", "c"]
+    with pytest.raises(ValueError, match="seed and rng"):
+        lm.generate(seed=1, rng=np.random.default_rng(1))
+    with pytest.raises(ValueError, match="max_len"):
+        lm.generate(seed=1, max_len=0)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="order"):
+        NGramLM(0)
+    with pytest.raises(ValueError, match="order"):
+        NGramLM("3")
+    with pytest.raises(ValueError, match="smoothing"):
+        NGramLM(2, "witten_bell")
+    for k in (0, -1.0):
+        with pytest.raises(ValueError, match="k must"):
+            NGramLM(2, "add_k", k=k)
+    for d in (0, 1, 1.5, -0.2):
+        with pytest.raises(ValueError, match="discount"):
+            NGramLM(2, discount=d)
+    with pytest.raises(ValueError, match="not fitted"):
+        NGramLM(2).prob("a")
+    with pytest.raises(ValueError, match="not fitted"):
+        NGramLM(2).perplexity(TOY)
+    lm = NGramLM(2)
+    with pytest.raises(ValueError, match="sentences"):
+        lm.fit([])
+    with pytest.raises(ValueError, match="sentences"):
+        lm.fit([[], []])
+    with pytest.raises(TypeError, match="sentences"):
+        lm.fit("the cat sat")
+    with pytest.raises(TypeError, match="sentences"):
+        lm.fit(["the cat", "a dog"])
+    with pytest.raises(ValueError, match="padding"):
+        lm.fit([[BOS, "a"]])
+    with pytest.raises(TypeError, match="tokens"):
+        pad("abc", 2)
+    with pytest.raises(ValueError, match="n must"):
+        ngrams(["a"], 0)
+    lm.fit(TOY)
+    with pytest.raises(ValueError, match="sentences"):
+        lm.perplexity([])
+    with pytest.raises(TypeError, match="context"):
+        lm.prob("cat", "the")
+    with pytest.raises(TypeError, match="valid"):
+        NGramLM(2, "interpolated").fit(TOY, valid="the cat")
+    with pytest.raises(ValueError, match="valid"):
+        NGramLM(2, "interpolated").fit([["a", "b"]])
