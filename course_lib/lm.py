@@ -1,0 +1,257 @@
+"""The neural language model interface of the course: one class, three helpers, every part reuses.
+
+A recurrent language model reads tokens w_1..w_{t} and outputs a distribution over the next one:
+
+    e_t = E[w_t]                          embedding lookup,            (B, T) -> (B, T, E)
+    h_t = recurrent(e_t, h_{t-1})         RNN / LSTM / GRU,                      (B, T, H)
+    p(w_{t+1} | w_1..w_t) = softmax(h_t W^T + c)                                 (B, T, V)
+
+Sentences are framed as in course_lib.text.lm_pairs: inputs ``<s> w_1 .. w_n``, targets
+``w_1 .. w_n </s>``, right-padded with ``<pad>`` (id 0). Padding targets are ignored by the loss,
+so the training loss is the mean negative log-likelihood (NLL) per real target token, ``</s>``
+included, and
+
+    perplexity = exp( sum of NLL over all target tokens / number of target tokens ),
+
+the same convention as the n-gram models of part 1, so the numbers compare directly.
+
+Generation starts from ``<s>``, samples one token at a time with
+course_lib.sampling.sample_from_logits (temperature, top-k, nucleus/top-p) and stops at ``</s>``.
+
+References: Mikolov et al. (2010), "Recurrent neural network based language model"; Bengio et al.
+(2003), "A neural probabilistic language model" (the embedding + softmax set-up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from course_lib.sampling import sample_from_logits
+from course_lib.text import Vocab, lm_pairs, pad_batch
+from course_lib.torch_rnn import RNN
+
+
+def _torch_cell(cls):
+    """Factory for torch.nn.LSTM / nn.GRU (dropout only between layers, as they require)."""
+
+    def make(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.Module:
+        return cls(input_size, hidden_size, num_layers, batch_first=True,
+                   dropout=dropout if num_layers > 1 else 0.0)
+
+    return make
+
+
+# name -> factory(input_size, hidden_size, num_layers, dropout) returning a batch-first module
+# called as module(x (B, T, E), state) -> (out (B, T, H), state). Later parts register their own.
+CELLS = {
+    "rnn": lambda d, h, layers, dropout: RNN(d, h, layers, batch_first=True, dropout=dropout),
+    "lstm": _torch_cell(nn.LSTM),
+    "gru": _torch_cell(nn.GRU),
+}
+
+
+def _check_positive_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+class RecurrentLM(nn.Module):
+    """Embedding -> recurrent layer -> linear layer to vocabulary scores.
+
+    Inputs (constructor):
+    - vocab_size: V.
+    - embed_dim: E.
+    - hidden_size: H, the recurrent layer's output size.
+    - cell: a name in CELLS ("rnn": course_lib.torch_rnn.RNN, "lstm", "gru": torch's), or a
+      ready nn.Module with the nn.RNN call signature (batch-first, output size H).
+    - num_layers: stacked recurrent layers (ignored when cell is a module).
+    - dropout: applied to the embeddings, between recurrent layers and before the output layer.
+    - pad_id: id of <pad>; its embedding stays zero.
+    """
+
+    def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int, cell="rnn",
+                 num_layers: int = 1, dropout: float = 0.0, pad_id: int = Vocab.pad_id):
+        super().__init__()
+        for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim),
+                            ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            _check_positive_int(name, value)
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        if isinstance(cell, nn.Module):
+            self.rnn = cell
+        elif cell in CELLS:
+            self.rnn = CELLS[cell](embed_dim, hidden_size, num_layers, dropout)
+        else:
+            raise ValueError(f"cell must be one of {sorted(CELLS)} or an nn.Module, got {cell!r}")
+        self.vocab_size, self.pad_id = vocab_size, pad_id
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, vocab_size)
+
+    def forward_state(self, tokens: torch.Tensor, state=None):
+        """Scores for the next token at every position, and the recurrent state after the last.
+
+        Inputs:
+        - tokens: (B, T) int64 ids in [0, V).
+        - state: the recurrent layer's state from a previous call (None: zeros).
+
+        Returns a tuple of:
+        - logits: (B, T, V), unnormalised log-probabilities.
+        - state: the recurrent layer's final state (a tensor, or (h, c) for an LSTM).
+        """
+        if not isinstance(tokens, torch.Tensor) or tokens.dtype != torch.long:
+            raise TypeError(f"tokens must be an int64 torch tensor, got "
+                            f"{getattr(tokens, 'dtype', type(tokens).__name__)}")
+        if tokens.dim() != 2 or tokens.shape[1] == 0:
+            raise ValueError(f"tokens must have shape (B, T) with T >= 1, "
+                             f"got {tuple(tokens.shape)}")
+        if tokens.min() < 0 or tokens.max() >= self.vocab_size:
+            raise ValueError(f"tokens must lie in [0, {self.vocab_size})")
+        emb = self.drop(self.embedding(tokens))  # (B, T, E)
+        out, state = self.rnn(emb, state)  # (B, T, H)
+        return self.head(self.drop(out)), state  # (B, T, V)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (B, T) int64 -> logits (B, T, V) (see forward_state)."""
+        return self.forward_state(tokens)[0]
+
+
+# ----------------------------------------------------------------------------- batching, loss
+def make_lm_batches(sentences_ids: Sequence[Sequence[int]], batch_size: int,
+                    shuffle: bool = False, rng: np.random.Generator | None = None,
+                    pad_id: int = Vocab.pad_id) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Cut id-encoded sentences into padded (inputs, targets) batches for next-token training.
+
+    Every sentence [w1..wn] becomes inputs [<s>, w1..wn] and targets [w1..wn, </s>] (lm_pairs);
+    each batch is right-padded with pad_id to its longest sentence.
+
+    Inputs:
+    - sentences_ids: S sentences, each a sequence of ids WITHOUT <s> and </s>.
+    - batch_size: sentences per batch (the last batch may be smaller).
+    - shuffle: shuffle the sentences first (needs rng).
+    - rng: numpy Generator used for shuffling.
+    - pad_id: filler id.
+
+    Returns:
+    - list of ceil(S / batch_size) tuples (inputs, targets), each two int64 tensors (B, T_batch).
+    """
+    if len(sentences_ids) == 0:
+        raise ValueError("sentences_ids must hold at least one sentence")
+    if isinstance(sentences_ids[0], str):
+        raise TypeError("sentences_ids must be id lists (use Vocab.encode), got strings")
+    _check_positive_int("batch_size", batch_size)
+    order = np.arange(len(sentences_ids))
+    if shuffle:
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError("rng must be a numpy Generator when shuffle=True")
+        rng.shuffle(order)
+    batches = []
+    for start in range(0, len(order), batch_size):
+        pairs = [lm_pairs(sentences_ids[i]) for i in order[start:start + batch_size]]
+        inputs = pad_batch([p[0] for p in pairs], pad_id)  # (B, T)
+        targets = pad_batch([p[1] for p in pairs], pad_id)  # (B, T)
+        batches.append((torch.from_numpy(inputs), torch.from_numpy(targets)))
+    return batches
+
+
+def lm_loss(model: nn.Module, batch, pad_id: int = Vocab.pad_id) -> torch.Tensor:
+    """Mean NLL per non-pad target token of one (inputs, targets) batch: the training loss.
+
+    Inputs:
+    - model: maps tokens (B, T) to logits (B, T, V).
+    - batch: (inputs, targets), two int64 tensors (B, T).
+    - pad_id: targets equal to it are ignored.
+
+    Returns:
+    - loss: scalar tensor.
+    """
+    inputs, targets = batch
+    logits = model(inputs)  # (B, T, V)
+    return nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad_id)
+
+
+def _is_batch(item) -> bool:
+    return isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[0], torch.Tensor)
+
+
+@torch.no_grad()
+def perplexity(model: nn.Module, data, pad_id: int = Vocab.pad_id, batch_size: int = 64) -> float:
+    """exp(mean NLL per target token), </s> included and padding excluded.
+
+    Inputs:
+    - model: maps tokens (B, T) to logits (B, T, V).
+    - data: either (inputs, targets) batches as from make_lm_batches, or sentences as id lists
+      (without <s>/</s>; batched here with batch_size).
+    - pad_id: targets equal to it are ignored.
+    - batch_size: used only when data are sentences.
+
+    Returns:
+    - perplexity: float >= 1.
+    """
+    data = list(data)
+    if not data:
+        raise ValueError("data must hold at least one batch or sentence")
+    batches = data if _is_batch(data[0]) else make_lm_batches(data, batch_size, pad_id=pad_id)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for inputs, targets in batches:
+        inputs, targets = inputs.to(device), targets.to(device)
+        logits = model(inputs)  # (B, T, V)
+        total += nn.functional.cross_entropy(logits.flatten(0, 1).double(), targets.flatten(),
+                                             ignore_index=pad_id, reduction="sum").item()
+        count += int((targets != pad_id).sum())
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("data must contain at least one non-pad target")
+    return float(np.exp(total / count))
+
+
+# ----------------------------------------------------------------------------- generation
+@torch.no_grad()
+def generate(model: RecurrentLM, vocab: Vocab, rng: np.random.Generator | int = 0,
+             max_len: int = 50, temperature: float = 1.0, top_k: int | None = None,
+             top_p: float | None = None, prefix: Sequence[str] = ()) -> list[str]:
+    """Sample one sequence, token by token, from <s> until </s> (or max_len new tokens).
+
+    <pad> and <s> are never sampled. Each step feeds only the new token and the carried state.
+
+    Inputs:
+    - model: a RecurrentLM (anything with forward_state(tokens (1, T), state)).
+    - vocab: the Vocab the model was trained with.
+    - rng: numpy Generator or int seed (same seed, same text).
+    - max_len: maximum number of generated tokens (not counting the prefix).
+    - temperature, top_k, top_p: passed to course_lib.sampling.sample_from_logits.
+    - prefix: tokens to start from (after <s>), e.g. list("ma") for names starting with "ma".
+
+    Returns:
+    - tokens: prefix + generated tokens, without <s> and </s>.
+    """
+    if isinstance(rng, int) and not isinstance(rng, bool):
+        rng = np.random.default_rng(rng)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}")
+    _check_positive_int("max_len", max_len)
+    if isinstance(prefix, str):
+        raise TypeError("prefix must be a list of tokens, got a str (tokenize it first)")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    tokens = list(prefix)
+    feed, state = [vocab.bos_id] + vocab.encode(tokens), None
+    for _ in range(max_len):
+        logits, state = model.forward_state(torch.tensor([feed], device=device), state)
+        scores = logits[0, -1].double().cpu().numpy()  # (V,)
+        scores[[vocab.pad_id, vocab.bos_id]] = -np.inf
+        next_id = int(sample_from_logits(scores, rng, temperature, top_k, top_p))
+        if next_id == vocab.eos_id:
+            break
+        tokens.append(vocab.itos[next_id])
+        feed = [next_id]
+    model.train(was_training)
+    return tokens
