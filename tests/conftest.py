@@ -13,6 +13,14 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("COURSE_OFFLINE", "1")
 
 
+try:  # small models on a shared 2-core machine run fastest on one thread
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # pragma: no cover
+    pass
+
+
 @pytest.fixture
 def rng():
     import numpy as np
