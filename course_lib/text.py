@@ -74,7 +74,9 @@ class Vocab:
             counts.update(sentence)
         for special in SPECIALS:
             counts.pop(special, None)
-        kept = sorted((t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t))
+        kept = sorted(
+            (t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t)
+        )
         if max_size is not None:
             kept = kept[:max_size]
         self.itos: list[str] = list(SPECIALS) + kept

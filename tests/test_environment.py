@@ -18,9 +18,9 @@ def _norm(name: str) -> str:
 
 def _parse(spec: str) -> tuple[str, str]:
     name, constraint = _REQ.match(spec).groups()
-    return _norm(name), constraint.replace(" ", "").replace("=", "==").replace("====", "==").replace(
-        ">==", ">="
-    ).replace("<==", "<=")
+    return _norm(name), constraint.replace(" ", "").replace("=", "==").replace(
+        "====", "=="
+    ).replace(">==", ">=").replace("<==", "<=")
 
 
 def pyproject_requirements() -> dict[str, str]:

@@ -2,12 +2,32 @@ import numpy as np
 import pytest
 
 from course_lib.text import (
-    BOS, EOS, PAD, UNK, Vocab, char_tokenize, lm_pairs, pad_batch, word_tokenize,
+    BOS,
+    EOS,
+    PAD,
+    UNK,
+    Vocab,
+    char_tokenize,
+    lm_pairs,
+    pad_batch,
+    word_tokenize,
 )
 
 
 def test_word_tokenize():
-    assert word_tokenize("It's 3 a.m., Dr. Who!") == ["it's", "3", "a", ".", "m", ".", ",", "dr", ".", "who", "!"]
+    assert word_tokenize("It's 3 a.m., Dr. Who!") == [
+        "it's",
+        "3",
+        "a",
+        ".",
+        "m",
+        ".",
+        ",",
+        "dr",
+        ".",
+        "who",
+        "!",
+    ]
     assert word_tokenize("Well-known", lower=False) == ["Well-known"]
 
 

@@ -43,7 +43,10 @@ def run_notebook(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[float,
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
     ).execute()
     seconds = time.perf_counter() - start
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -53,7 +56,9 @@ def run_notebook(path: Path, out_dir: Path, timeout: int = 1800) -> tuple[float,
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m course_lib.tools.run_notebooks NOTEBOOK_DIR OUT_DIR", file=sys.stderr)
+        print(
+            "usage: python -m course_lib.tools.run_notebooks NOTEBOOK_DIR OUT_DIR", file=sys.stderr
+        )
         return 2
     src, out = Path(argv[0]), Path(argv[1])
     notebooks = sorted(src.glob("[0-9][0-9]_*.ipynb"))
