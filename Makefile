@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # nbgrader shells out to `alembic`, so the venv's bin/ must be on PATH.
-RUN    := PATH="$(CURDIR)/$(BIN):$$PATH" MPLBACKEND=Agg
+RUN    := PATH="$(CURDIR)/$(BIN):$$PATH"
 
 .PHONY: lab test run assignments bench lint clean
 
