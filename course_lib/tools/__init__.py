@@ -1,0 +1,1 @@
+"""Command-line tools of the course: ``python -m course_lib.tools.<name>`` (see the Makefile)."""

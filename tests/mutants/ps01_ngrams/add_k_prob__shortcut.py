@@ -1,0 +1,12 @@
+# FORBIDDEN: correct, but counts c(h) with course_lib.ngram.ngrams, imported inside the function.
+# ruff: noqa: F821 (a notebook cell: BOS, EOS, np, math, Counter come from the set-up cell)
+def add_k_prob(counts, context, word, k, vocab_size):
+    from course_lib.ngram import ngrams
+
+    if k < 0 or vocab_size < 1:
+        raise ValueError("k must be >= 0 and vocab_size >= 1")
+    following = counts.get(tuple(context), Counter())
+    denominator = len(ngrams(list(following.elements()), 1)) + k * vocab_size
+    if denominator == 0:
+        raise ValueError("unseen context with k = 0")
+    return (following[word] + k) / denominator

@@ -1,0 +1,7 @@
+# FORBIDDEN: only calls course_lib.sampling (imported at the top of the cell).
+# ruff: noqa: F821 (a notebook cell: BOS, EOS, np, math, Counter come from the set-up cell)
+from course_lib.sampling import apply_temperature, softmax, top_k_filter
+
+
+def top_k_temperature_probs(logits, temperature, k):
+    return softmax(top_k_filter(apply_temperature(logits, temperature), k))
