@@ -32,6 +32,7 @@ from torch import nn
 
 from course_lib.sampling import sample_from_logits
 from course_lib.text import Vocab, lm_pairs, pad_batch
+from course_lib.torch_lstm_gru import GRU, LSTM
 from course_lib.torch_rnn import RNN
 
 
@@ -51,6 +52,9 @@ CELLS = {
     "rnn": lambda d, h, layers, dropout: RNN(d, h, layers, batch_first=True, dropout=dropout),
     "lstm": _torch_cell(nn.LSTM),
     "gru": _torch_cell(nn.GRU),
+    # the course's own layers (part 3), same maths as torch's, written from torch ops
+    "scratch_lstm": _torch_cell(LSTM),
+    "scratch_gru": _torch_cell(GRU),
 }
 
 
@@ -66,7 +70,8 @@ class RecurrentLM(nn.Module):
     - vocab_size: V.
     - embed_dim: E.
     - hidden_size: H, the recurrent layer's output size.
-    - cell: a name in CELLS ("rnn": course_lib.torch_rnn.RNN, "lstm", "gru": torch's), or a
+    - cell: a name in CELLS ("rnn": course_lib.torch_rnn.RNN, "lstm", "gru": torch's,
+      "scratch_lstm", "scratch_gru": course_lib.torch_lstm_gru's), or a
       ready nn.Module with the nn.RNN call signature (batch-first, output size H).
     - num_layers: stacked recurrent layers (ignored when cell is a module).
     - dropout: applied to the embeddings, between recurrent layers and before the output layer.

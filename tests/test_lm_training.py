@@ -80,7 +80,7 @@ def test_make_lm_batches():
 
 
 # ----------------------------------------------------------------------------- the model
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "scratch_lstm", "scratch_gru"])
 def test_model_shapes_and_padding_does_not_leak(cell):
     model = _model(cell, num_layers=2, dropout=0.2).eval()
     inputs, _ = make_lm_batches(IDS[:3], 3)[0]
