@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)  ## open JupyterLab on the course
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir=$(CURDIR)
 
-test: $(STAMP)  ## package tests, grading round trips, and every lecture notebook (nbval)
+test: $(STAMP)  ## lint, package tests, grading round trips, and every lecture notebook (nbval)
+	$(BIN)/ruff check course_lib tests benchmarks
 	$(RUN) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=900
 
 run: $(STAMP)  ## execute every lecture notebook in order into build/, one line each

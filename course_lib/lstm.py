@@ -53,24 +53,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def check_array(name: str, a, shape: tuple, desc: str) -> None:
-    """Raise TypeError unless ``a`` is a floating numpy array, ValueError unless it has ``shape``.
-
-    Inputs:
-    - name: the argument's name, used in the message.
-    - a: the value to check.
-    - shape: expected shape; an entry None matches any size (the number of dimensions must match).
-    - desc: the expected shape in words, e.g. "(N, D)".
-    """
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array of shape {desc}, got {type(a).__name__}")
-    if not np.issubdtype(a.dtype, np.floating):
-        raise TypeError(f"{name} must have a floating dtype, got {a.dtype}")
-    same_ndim = a.ndim == len(shape)
-    if not same_ndim or any(s not in (None, n) for s, n in zip(shape, a.shape, strict=True)):
-        wanted = tuple("?" if s is None else s for s in shape)
-        raise ValueError(f"{name} must have shape {desc} = {wanted}, got {a.shape}")
+from course_lib.checks import check_array
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:

@@ -35,33 +35,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib.checks import check_float_array, check_shape
+
 PARAM_NAMES = ("Wx", "Wh", "b", "Wy", "by")
 
 
 # ----------------------------------------------------------------------------- validation helpers
-def _check_float(name: str, a, ndim: int) -> None:
-    """Raise TypeError unless ``a`` is a floating numpy array, ValueError unless it has ``ndim``."""
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(a).__name__}")
-    if not np.issubdtype(a.dtype, np.floating):
-        raise TypeError(f"{name} must have a floating dtype, got {a.dtype}")
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
-
-
-def _check_shape(name: str, a: np.ndarray, expected: tuple, meaning: str) -> None:
-    if a.shape != expected:
-        raise ValueError(f"{name} must have shape {meaning} = {expected}, got {a.shape}")
-
-
 def _check_rnn_params(Wx, Wh, b) -> tuple[int, int]:
     """Validate Wx (D, H), Wh (H, H), b (H,); return (D, H)."""
-    _check_float("Wx", Wx, 2)
+    check_float_array("Wx", Wx, 2)
     D, H = Wx.shape
-    _check_float("Wh", Wh, 2)
-    _check_shape("Wh", Wh, (H, H), "(H, H)")
-    _check_float("b", b, 1)
-    _check_shape("b", b, (H,), "(H,)")
+    check_float_array("Wh", Wh, 2)
+    check_shape("Wh", Wh, (H, H), "(H, H)")
+    check_float_array("b", b, 1)
+    check_shape("b", b, (H,), "(H,)")
     return D, H
 
 
@@ -81,10 +68,10 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     - cache: what rnn_step_backward needs.
     """
     D, H = _check_rnn_params(Wx, Wh, b)
-    _check_float("x", x, 2)
-    _check_shape("x", x, (x.shape[0], D), "(N, D)")
-    _check_float("h_prev", h_prev, 2)
-    _check_shape("h_prev", h_prev, (x.shape[0], H), "(N, H)")
+    check_float_array("x", x, 2)
+    check_shape("x", x, (x.shape[0], D), "(N, D)")
+    check_float_array("h_prev", h_prev, 2)
+    check_shape("h_prev", h_prev, (x.shape[0], H), "(N, H)")
     h = np.tanh(x @ Wx + h_prev @ Wh + b)  # (N, H)
     return h, (x, h_prev, Wx, Wh, h)
 
@@ -104,8 +91,8 @@ def rnn_step_backward(dh, cache):
     - db: (H,).
     """
     x, h_prev, Wx, Wh, h = cache
-    _check_float("dh", dh, 2)
-    _check_shape("dh", dh, h.shape, "(N, H)")
+    check_float_array("dh", dh, 2)
+    check_shape("dh", dh, h.shape, "(N, H)")
     da = dh * (1.0 - h**2)  # (N, H)
     return da @ Wx.T, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
 
@@ -124,11 +111,11 @@ def rnn_forward(x, h0, Wx, Wh, b):
     - cache: what rnn_backward needs (one step cache per time step).
     """
     D, H = _check_rnn_params(Wx, Wh, b)
-    _check_float("x", x, 3)
+    check_float_array("x", x, 3)
     N, T, _ = x.shape
-    _check_shape("x", x, (N, T, D), "(N, T, D)")
-    _check_float("h0", h0, 2)
-    _check_shape("h0", h0, (N, H), "(N, H)")
+    check_shape("x", x, (N, T, D), "(N, T, D)")
+    check_float_array("h0", h0, 2)
+    check_shape("h0", h0, (N, H), "(N, H)")
     h = np.empty((N, T, H), dtype=np.result_type(x, h0, Wx, Wh, b))
     caches = []
     h_t = h0
@@ -152,10 +139,10 @@ def rnn_backward(dh, cache):
     - dh0: (N, H).
     - dWx: (D, H), dWh: (H, H), db: (H,): sums over the T steps where the weights appear.
     """
-    _check_float("dh", dh, 3)
+    check_float_array("dh", dh, 3)
     x0, _, Wx, Wh, _ = cache[0]
     N, T, H = len(x0), len(cache), Wh.shape[0]
-    _check_shape("dh", dh, (N, T, H), "(N, T, H)")
+    check_shape("dh", dh, (N, T, H), "(N, T, H)")
     dx = np.empty((N, T, Wx.shape[0]), dtype=dh.dtype)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H, dtype=Wh.dtype)
     dh_next = np.zeros((N, H), dtype=dh.dtype)  # gradient arriving from step t+1
@@ -180,11 +167,11 @@ def temporal_affine_forward(h, W, b):
     - scores: (N, T, V).
     - cache: (h, W).
     """
-    _check_float("h", h, 3)
-    _check_float("W", W, 2)
-    _check_shape("W", W, (h.shape[2], W.shape[1]), "(H, V)")
-    _check_float("b", b, 1)
-    _check_shape("b", b, (W.shape[1],), "(V,)")
+    check_float_array("h", h, 3)
+    check_float_array("W", W, 2)
+    check_shape("W", W, (h.shape[2], W.shape[1]), "(H, V)")
+    check_float_array("b", b, 1)
+    check_shape("b", b, (W.shape[1],), "(V,)")
     return h @ W + b, (h, W)
 
 
@@ -201,8 +188,8 @@ def temporal_affine_backward(dscores, cache):
     - db: (V,).
     """
     h, W = cache
-    _check_float("dscores", dscores, 3)
-    _check_shape("dscores", dscores, h.shape[:2] + (W.shape[1],), "(N, T, V)")
+    check_float_array("dscores", dscores, 3)
+    check_shape("dscores", dscores, h.shape[:2] + (W.shape[1],), "(N, T, V)")
     dW = np.einsum("nth,ntv->hv", h, dscores)  # (H, V)
     return dscores @ W.T, dW, dscores.sum(axis=(0, 1))
 
@@ -212,12 +199,12 @@ def _check_targets(y, mask, shape: tuple[int, int, int]):
     N, T, V = shape
     if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
         raise TypeError(f"y must be an integer numpy array, got {getattr(y, 'dtype', type(y))}")
-    _check_shape("y", y, (N, T), "(N, T)")
+    check_shape("y", y, (N, T), "(N, T)")
     if mask is None:
         mask = np.ones((N, T), dtype=bool)
     if not isinstance(mask, np.ndarray) or mask.dtype != bool:
         raise TypeError(f"mask must be a bool numpy array, got {getattr(mask, 'dtype', mask)}")
-    _check_shape("mask", mask, (N, T), "(N, T)")
+    check_shape("mask", mask, (N, T), "(N, T)")
     if mask.sum() == 0:
         raise ValueError("mask must keep at least one position (all targets are masked)")
     if np.any((y[mask] < 0) | (y[mask] >= V)):
@@ -252,7 +239,7 @@ def temporal_softmax_loss(scores, y, mask=None):
     - loss: float.
     - dscores: (N, T, V), zero at masked positions.
     """
-    _check_float("scores", scores, 3)
+    check_float_array("scores", scores, 3)
     mask = _check_targets(y, mask, scores.shape)
     count = int(mask.sum())
     loss, dscores = _softmax_loss_sum(scores, y, mask)
@@ -318,10 +305,10 @@ def lm_loss_and_grads(x, y, params, h0=None, mask=None, k=None):
     missing = [name for name in PARAM_NAMES if name not in params]
     if missing:
         raise ValueError(f"params is missing {missing}; expected keys {list(PARAM_NAMES)}")
-    _check_float("x", x, 3)
+    check_float_array("x", x, 3)
     N, T, _ = x.shape
     h = np.zeros((N, params["Wh"].shape[0])) if h0 is None else h0
-    _check_float("params['Wy']", params["Wy"], 2)
+    check_float_array("params['Wy']", params["Wy"], 2)
     mask = _check_targets(y, mask, (N, T, params["Wy"].shape[1]))
     count = int(mask.sum())
     grads = {name: np.zeros_like(params[name]) for name in PARAM_NAMES}
