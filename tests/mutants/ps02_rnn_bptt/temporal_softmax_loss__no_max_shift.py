@@ -1,0 +1,19 @@
+# WRONG: exponentiates the raw scores, so scores in the hundreds overflow to inf and give nan.
+# ruff: noqa: F821 (a notebook cell: np, math, numerical_gradient come from the set-up cell)
+def temporal_softmax_loss(scores, y, mask):
+    if scores.ndim != 3:
+        raise ValueError(f"scores must be (N, T, V), got shape {scores.shape}")
+    N, T, V = scores.shape
+    for name, array in (("y", y), ("mask", mask)):
+        if array.shape != (N, T):
+            raise ValueError(f"{name} must have shape (N, T) = {(N, T)}, got {array.shape}")
+    count = int(mask.sum())
+    if count == 0:
+        raise ValueError("mask must have at least one True entry")
+    exp = np.exp(scores)
+    probs = exp / exp.sum(axis=2, keepdims=True)
+    rows, steps = np.indices((N, T))
+    loss = -np.sum(np.log(probs[rows, steps, y]) * mask) / count
+    dscores = probs.copy()
+    dscores[rows, steps, y] -= 1.0
+    return float(loss), dscores * mask[:, :, None] / count
