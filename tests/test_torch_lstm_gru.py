@@ -276,3 +276,58 @@ def test_drop_in_recurrent_layer_of_the_language_model(torch_cls, ours_cls):
     torch.testing.assert_close(logits_o, logits_r, **TOL[torch.float32])
     for a, b in zip(as_list(state_o), as_list(state_r), strict=True):
         torch.testing.assert_close(a, b, **TOL[torch.float32])
+
+
+@pytest.mark.parametrize("peephole", [False, True])
+@pytest.mark.parametrize("padded", [False, True])
+def test_hand_written_lstm_backward_passes_gradcheck(peephole, padded):
+    """The LSTM time loop's hand-written BPTT against finite differences (float64)."""
+    from course_lib.torch_lstm_gru import _LSTMRecurrence
+
+    g = torch.Generator().manual_seed(6)
+    steps, batch, hidden = 4, 3, 2
+
+    def rand(*shape):
+        return torch.randn(*shape, generator=g, dtype=torch.float64, requires_grad=True)
+
+    inputs = [rand(steps, batch, 4 * hidden), rand(batch, hidden), rand(batch, hidden),
+              rand(4 * hidden, hidden), rand(3, hidden) if peephole else None]
+    mask = None
+    if padded:
+        mask = (torch.arange(steps)[:, None] < torch.tensor([4, 2, 1]))[:, :, None]  # (T, B, 1)
+    assert torch.autograd.gradcheck(lambda *a: _LSTMRecurrence.apply(*a, mask), inputs)
+
+
+def test_peephole_padded_batch_matches_one_sequence_at_a_time():
+    """Padding with peepholes (no torch.nn counterpart): each sequence alone, without padding."""
+    torch.manual_seed(0)
+    layer = LSTM(D, H, num_layers=2, bidirectional=True, peephole=True).double()
+    x = torch.randn(B, T, D, dtype=torch.float64, requires_grad=True)
+    dout = torch.randn(B, T, 2 * H, dtype=torch.float64)
+    dh = torch.randn(4, B, H, dtype=torch.float64)
+    out, (h_n, c_n) = layer(x, lengths=LENGTHS)
+    ((out * dout).sum() + (h_n * dh).sum() + c_n.sum()).backward()
+    batch_grads = {name: p.grad.clone() for name, p in layer.named_parameters()}
+    layer.zero_grad()
+    for b, n in enumerate(LENGTHS.tolist()):
+        x_b = x[b : b + 1, :n].detach().requires_grad_(True)
+        out_b, (h_b, c_b) = layer(x_b)
+        torch.testing.assert_close(out_b[0], out[b, :n], **TOL[torch.float64])
+        torch.testing.assert_close(h_b[:, 0], h_n[:, b], **TOL[torch.float64])
+        torch.testing.assert_close(c_b[:, 0], c_n[:, b], **TOL[torch.float64])
+        ((out_b[0] * dout[b, :n]).sum() + (h_b[:, 0] * dh[:, b]).sum() + c_b.sum()).backward()
+        torch.testing.assert_close(x_b.grad[0], x.grad[b, :n], **TOL[torch.float64])
+    for name, p in layer.named_parameters():
+        torch.testing.assert_close(p.grad, batch_grads[name], **TOL[torch.float64], msg=name)
+
+
+def test_lstm_backward_twice_gives_the_same_gradients():
+    """The hand-written backward must not overwrite what the forward saved (retain_graph)."""
+    torch.manual_seed(0)
+    layer = LSTM(D, H, peephole=True).double()
+    x = torch.randn(B, T, D, dtype=torch.float64, requires_grad=True)
+    out, _ = layer(x, lengths=LENGTHS)
+    loss = (out**2).sum()
+    first = torch.autograd.grad(loss, [x, *layer.parameters()], retain_graph=True)
+    second = torch.autograd.grad(loss, [x, *layer.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
