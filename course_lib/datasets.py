@@ -8,7 +8,8 @@ Corpora (``available()`` lists them, ``load_corpus(name)`` returns token lists s
 
 - ``names``: 33,415 first names from Joerg Michael's ``nam_dict.txt`` (shipped by
   ``gender-guesser``), one character a token; the data set for character-level models
-  (makemore-style name generation) and for name -> gender / country classification.
+  (makemore-style name generation) and for name -> gender / country classification
+  (``load_name_genders``: the 31,333 names marked exactly male or female, as (name, label)).
 - ``wiki``: 19,110 sentences (481k word tokens) of English Wikipedia prose from the
   106-article sample that ``gensim`` ships for its tests; one word a token.
 
@@ -513,6 +514,38 @@ def load_corpus(name: str, quick: bool | None = None, seed: int = 0) -> Split:
     if quick:
         token_lists = _quick_subset(token_lists, info, seed)
     return split(token_lists, seed=seed)
+
+
+NAME_GENDER_CLASSES = ("male", "female")  # label k is NAME_GENDER_CLASSES[k]
+NAME_GENDER_QUICK = 8000
+
+
+def load_name_genders(quick: bool | None = None, seed: int = 0) -> Split:
+    """First names labelled by gender, split 80/10/10: the data of the many-to-one classifiers.
+
+    Only names whose merged gender (``load_names``) is exactly "male" or "female" are kept; the
+    "mostly_*" and "unisex" ones are left out, since their label is a guess.
+
+    Inputs:
+    - quick: keep a seeded random subset of ``NAME_GENDER_QUICK`` = 8,000 names (in alphabetical
+      order) before splitting; None means ``config.is_quick()``.
+    - seed: int; seeds the subset and the split.
+
+    Returns:
+    - Split(train, valid, test) of (name, label) pairs: name a lower-case str, label an int,
+      0 = male, 1 = female (``NAME_GENDER_CLASSES``).
+    """
+    if quick is None:
+        quick = is_quick()
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool or None, got {type(quick).__name__}")
+    _check_seed(seed)
+    pairs = [(r.name, NAME_GENDER_CLASSES.index(r.gender)) for r in load_names()
+             if r.gender in NAME_GENDER_CLASSES]
+    if quick:
+        keep = np.random.default_rng(seed).permutation(len(pairs))[:NAME_GENDER_QUICK]
+        pairs = [pairs[i] for i in np.sort(keep)]
+    return split(pairs, seed=seed)
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,20 +16,22 @@ matters). Weights copy from ``torch.nn.GRU``: ``Wx = weight_ih_l0.T``, ``Wh = we
 
 Two conventions for the update gate appear in the lectures:
 
-    (A)  h_t = z_t * h_{t-1} + (1 - z_t) * h_hat_t        seed 000, PyTorch, cuDNN
-    (B)  h_t = (1 - z_t) * h_{t-1} + z_t * h_tilde_t      Cho et al. 2014 as written in
-                                                          seeds 001 (Gamma_u), 003, 004
+    (A)  h_t = z_t * h_{t-1} + (1 - z_t) * h_hat_t        Cho et al. 2014, seed 000, PyTorch
+    (B)  h_t = (1 - z_t) * h_{t-1} + z_t * h_tilde_t      Chung et al. 2014, seeds 001
+                                                          (Gamma_u), 003, 004
 
-They are one model: in (A) z is the "keep" fraction, in (B) the "overwrite" fraction, so
-z_B = 1 - z_A. Since 1 - sigmoid(a) = sigmoid(-a), a GRU of convention (B) whose update-gate
-weights and biases are the negatives of convention (A)'s computes exactly the same h_t
-(negate_update_gate converts between the two; the tests check it numerically).
+PyTorch's h_t = (1 - z_t) * n_t + z_t * h_{t-1} (the last line of the equations above) is (A)
+with n_t in the place of h_hat_t; this module computes (A). The two are one model: in (A) z is
+the "keep" fraction, in (B) the "overwrite" fraction, so z_B = 1 - z_A. Since
+1 - sigmoid(a) = sigmoid(-a), a GRU of convention (B) whose update-gate weights and biases are
+the negatives of convention (A)'s computes exactly the same h_t (negate_update_gate converts
+between the two; the tests check it numerically).
 
-Where the reset gate acts also differs between texts: the lectures write W (r * h_{t-1}) (reset
-before the matrix product, Cho et al. 2014), PyTorch and cuDNN write r * (W h_{t-1} + b) (after
-it, which lets the product for all gates be computed before r is known). These are *not* the
-same function in general. This module implements the PyTorch placement so that its numbers
-can be compared with torch's.
+Where the reset gate acts also differs between texts: the lectures (like Cho et al. 2014 and
+Chung et al. 2014) write W (r * h_{t-1}), the reset before the matrix product; PyTorch and cuDNN
+write r * (W h_{t-1} + b), after it, which lets the product for all gates be computed before r
+is known. These are *not* the same function in general. This module implements the PyTorch
+placement so that its numbers can be compared with torch's.
 
 Backward pass of one step, with upstream gradient dh of h_t (ah_n = h_{t-1} Wh_n + bh_n):
 

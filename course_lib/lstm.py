@@ -51,6 +51,8 @@ forget"; Greff et al. (2017), IEEE TNNLS; CS231n assignment 3 (array shapes and 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from course_lib.checks import check_array
@@ -60,6 +62,32 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + exp(-a)), element-wise, without overflow for large |a|."""
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+class LSTMStepCache(NamedTuple):
+    """What lstm_step_forward keeps for the backward pass: a tuple whose fields have names.
+
+    The positions are fixed (homework ps03 reads the cache by index), so read it either way:
+    ``cache.f`` or ``cache[7]``. All arrays are (N, H) unless stated otherwise.
+
+    - x: the step's input, (N, D).   - h_prev, c_prev: the previous states.
+    - Wx: (D, 4H).   - Wh: (H, 4H).   - peephole: None or (p_i, p_f, p_o), each (H,).
+    - i, f, g, o: input gate, forget gate, candidate content, output gate.
+    - c: the new cell state.   - tanh_c: tanh(c).
+    """
+
+    x: np.ndarray
+    h_prev: np.ndarray
+    c_prev: np.ndarray
+    Wx: np.ndarray
+    Wh: np.ndarray
+    peephole: tuple | None
+    i: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    o: np.ndarray
+    c: np.ndarray
+    tanh_c: np.ndarray
 
 
 def _check_step(x, h_prev, c_prev, Wx, Wh, b, peephole) -> None:
@@ -93,7 +121,7 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b, peephole=None):
     Returns a tuple of:
     - h: next hidden state, (N, H).
     - c: next cell state, (N, H).
-    - cache: values needed by lstm_step_backward.
+    - cache: LSTMStepCache (x, h_prev, c_prev, Wx, Wh, peephole, i, f, g, o, c, tanh_c).
     """
     _check_step(x, h_prev, c_prev, Wx, Wh, b, peephole)
     H = h_prev.shape[1]
@@ -110,7 +138,7 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b, peephole=None):
     o = sigmoid(a_o)  # (N, H)
     tanh_c = np.tanh(c)  # (N, H)
     h = o * tanh_c  # (N, H)
-    cache = (x, h_prev, c_prev, Wx, Wh, peephole, i, f, g, o, c, tanh_c)
+    cache = LSTMStepCache(x, h_prev, c_prev, Wx, Wh, peephole, i, f, g, o, c, tanh_c)
     return h, c, cache
 
 
@@ -120,7 +148,7 @@ def lstm_step_backward(dh, dc, cache):
     Inputs:
     - dh: upstream gradient of the hidden state h, (N, H).
     - dc: upstream gradient of the cell state c, (N, H) (zeros at the last step).
-    - cache: from lstm_step_forward.
+    - cache: from lstm_step_forward (an LSTMStepCache, or a plain tuple in its field order).
 
     Returns a tuple (dx, dh_prev, dc_prev, dWx, dWh, db) without peepholes, and
     (dx, dh_prev, dc_prev, dWx, dWh, db, dpeephole) with them:
@@ -166,7 +194,9 @@ def lstm_forward(x, h0, Wx, Wh, b, peephole=None, c0=None):
 
     Returns a tuple of:
     - h: hidden states of every step, (N, T, H).
-    - cache: values needed by lstm_backward (cache["c"] holds the cell states, (N, T, H)).
+    - cache: values needed by lstm_backward, a dict: cache["steps"] is the list of the T
+      LSTMStepCache (so cache["steps"][t].f is the forget gate at step t, (N, H)) and
+      cache["c"] holds the cell states, (N, T, H).
     """
     check_array("x", x, (None, None, None), "(N, T, D)")
     check_array("h0", h0, (x.shape[0], None), "(N, H)")

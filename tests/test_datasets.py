@@ -19,6 +19,7 @@ from course_lib.datasets import (
     CORPORA,
     COUNTRIES,
     GENDERS,
+    NAME_GENDER_CLASSES,
     DownloadError,
     NameRecord,
     RemoteFile,
@@ -30,6 +31,7 @@ from course_lib.datasets import (
     fetch,
     is_clean_sentence,
     load_corpus,
+    load_name_genders,
     load_names,
     load_wiki_sentences,
     merge_name_records,
@@ -354,6 +356,34 @@ def test_load_corpus_quick_none_reads_the_environment(monkeypatch):
     assert sum(len(p) for p in load_corpus("names")) == 8000
     monkeypatch.setenv("COURSE_QUICK", "0")
     assert sum(len(p) for p in load_corpus("names")) == N_NAMES
+
+
+N_GENDERED = 31_333  # names marked exactly male or female, gender-guesser 0.4.0
+
+
+def test_load_name_genders(names, monkeypatch):
+    full = load_name_genders(quick=False)
+    assert [len(p) for p in full] == [25066, 3134, 3133] and sum(map(len, full)) == N_GENDERED
+    want = {r.name: NAME_GENDER_CLASSES.index(r.gender) for r in names
+            if r.gender in ("male", "female")}
+    pairs = [pair for part in full for pair in part]
+    assert dict(pairs) == want and len(pairs) == len(want)  # every name once, with its label
+    assert NAME_GENDER_CLASSES == ("male", "female")
+    assert want["emma"] == 1 and want["johannes"] == 0
+    assert all(isinstance(n, str) and label in (0, 1) for n, label in pairs)
+    female = np.mean([label for _, label in full.train])
+    assert 0.4 < female < 0.6  # both classes are well represented
+    quick = load_name_genders(quick=True)
+    assert [len(p) for p in quick] == [6400, 800, 800]
+    assert set(pair for p in quick for pair in p) <= set(pairs)
+    assert load_name_genders(quick=True) == quick  # deterministic
+    assert load_name_genders(quick=True, seed=1).train != quick.train
+    monkeypatch.setenv("COURSE_QUICK", "1")
+    assert load_name_genders() == quick
+    with pytest.raises(TypeError, match="quick must be a bool"):
+        load_name_genders(quick="yes")
+    with pytest.raises(TypeError, match="seed must be an int"):
+        load_name_genders(seed=1.5)
 
 
 def test_load_corpus_errors():

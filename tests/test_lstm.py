@@ -6,6 +6,7 @@ import torch
 
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.lstm import (
+    LSTMStepCache,
     lstm_backward,
     lstm_forward,
     lstm_step_backward,
@@ -115,6 +116,35 @@ def test_step_backward_numerical_and_autograd(rng, N, D, H, peephole):
     leaves = [tx, th, tc, tWx, tWh, tb] + (tp if peephole else [])
     for leaf, grad in zip(leaves, ours, strict=True):
         assert rel_error(leaf.grad.numpy(), grad) < 1e-8
+
+
+# homework ps03 (and its tests) index the step cache by position: these positions must not move
+CACHE_FIELDS = ("x", "h_prev", "c_prev", "Wx", "Wh", "peephole", "i", "f", "g", "o", "c", "tanh_c")
+
+
+def test_step_cache_fields_by_name_and_position(rng):
+    N, D, H = 2, 3, 4
+    x, (h0, c0) = rng.standard_normal((N, D)), rng.standard_normal((2, N, H))
+    Wx, Wh, b, p = make_params(rng, D, H, peephole=True)
+    h, c, cache = lstm_step_forward(x, h0, c0, Wx, Wh, b, p)
+    assert isinstance(cache, LSTMStepCache) and isinstance(cache, tuple)
+    assert LSTMStepCache._fields == CACHE_FIELDS
+    for k, name in enumerate(CACHE_FIELDS):
+        assert getattr(cache, name) is cache[k]
+    assert cache.x is x and cache.h_prev is h0 and cache.c_prev is c0 and cache.peephole is p
+    a = x @ Wx + h0 @ Wh + b  # (N, 4H), gates recomputed without the peepholes' terms
+    assert np.allclose(cache.g, np.tanh(a[:, 2 * H : 3 * H]))
+    assert np.allclose(cache.c, c) and np.allclose(cache.tanh_c, np.tanh(c))
+    assert np.allclose(h, cache.o * np.tanh(cache.c))
+    assert np.allclose(cache.c, cache.f * c0 + cache.i * cache.g)
+    # the backward pass accepts a plain tuple in the same order (as homework tests build it)
+    dh, dc = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    for got, want in zip(lstm_step_backward(dh, dc, tuple(cache))[:6],
+                         lstm_step_backward(dh, dc, cache)[:6], strict=True):
+        assert np.array_equal(got, want)
+    _, seq_cache = lstm_forward(x[:, None], h0, Wx, Wh, b)
+    first = seq_cache["steps"][0]
+    assert isinstance(first, LSTMStepCache) and first.f.shape == (N, H)
 
 
 @pytest.mark.parametrize("N,T,D,H", [(2, 4, 3, 5), (1, 1, 3, 2), (3, 6, 4, 4)])
