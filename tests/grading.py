@@ -20,17 +20,29 @@ Conventions of the homework notebooks:
   ``### END SOLUTION``, which the release replaces by nbgrader's stub;
 - the exercise's single test cell (``grade`` with points) is the first grade cell after it;
 - a mutant is a file ``tests/mutants/<a>/<answer grade_id>__<short name>.py`` holding the whole
-  source of that answer cell, whose first line is a comment saying what is wrong with it.
+  source of that answer cell, whose first line is a comment saying what is wrong with it
+  (``# WRONG: ...`` or ``# FORBIDDEN: ...``); a mutant named ``shortcut`` (or ``shortcut_<how>``)
+  is a right answer that calls the library and must be stopped by the set-up cell's
+  ``check_no_shortcut``.
+
+``GradingSuite`` holds the checks every homework shares (the notebook's structure, the shortcut
+detector, and the graded round trip); ``tests/test_grading_<a>.py`` subclasses it with the
+homework's constants and adds the comparisons of its solutions with independent references.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import html
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
 from course_lib.tools.release import CONFIG_FILE, RELEASE_DIR, SOURCE_DIR, nbgrader
@@ -40,9 +52,47 @@ END_SOLUTION = "### END SOLUTION"
 # nbgrader's default stubs (ClearSolutions.code_stub["python"] and ClearSolutions.text_stub)
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 TEXT_STUB = "YOUR ANSWER HERE"
+ROOT = Path(__file__).resolve().parents[1]  # the course
+MUTANTS_DIR = ROOT / "tests" / "mutants"
+SHORTCUT = "shortcut"  # a mutant whose name starts with this calls the library
+HIDDEN_REPORT = "run_hidden_checks(_checks)"  # the line of a test cell that reports hidden fails
+HIDDEN_TAIL = ["### END HIDDEN TESTS", 'print("all visible tests passed")']  # the lines after it
+# what a cheater writes in the set-up cell to turn the shortcut detector off
+NO_DETECTOR = "def check_no_shortcut(func, *args, **kwargs):\n    return func(*args, **kwargs)"
 
 
 # ----------------------------------------------------------------------------- notebook anatomy
+def source_notebook(assignment: str):
+    """The instructor notebook solutions/<assignment>/<assignment>.ipynb (a fresh node)."""
+    return nbformat.read(ROOT / SOURCE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def release_notebook(assignment: str):
+    """The student release assignments/<assignment>/<assignment>.ipynb (a fresh node)."""
+    return nbformat.read(ROOT / RELEASE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def is_set_up_or_answer(cell) -> bool:
+    """Whether the cell is the set-up cell or an answer cell (what a solution namespace runs)."""
+    return bool(nbgrader_meta(cell).get("solution")) or grade_id(cell) == "setup"
+
+
+def run_cells(nb, keep=lambda cell: True, **namespace) -> dict:
+    """Run the code cells of nb that keep(cell) accepts, in order, in one namespace.
+
+    Inputs:
+    - nb: a notebook node; keep: cell -> bool (default: every code cell).
+    - namespace: initial globals (e.g. __name__="ps02_solution").
+
+    Returns:
+    - the namespace after the last cell (the solution markers are comments, so they run as is).
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "code" and keep(cell):
+            exec(cell.source, namespace)
+    return namespace
+
+
 def nbgrader_meta(cell) -> dict:
     """The cell's nbgrader metadata ({} for a plain cell)."""
     return cell.metadata.get("nbgrader", {})
@@ -182,6 +232,33 @@ def load_mutants(folder) -> list[Mutant]:
     return mutants
 
 
+@functools.cache
+def assignment_mutants(assignment: str) -> tuple[Mutant, ...]:
+    """The mutants of tests/mutants/<assignment>/ (read once)."""
+    return tuple(load_mutants(MUTANTS_DIR / assignment))
+
+
+def mutant_source(assignment: str, student: str) -> str:
+    """Source of the mutant whose student id (``<answer id>__<name>``) is given."""
+    return next(m.source for m in assignment_mutants(assignment) if m.student == student)
+
+
+def is_shortcut(mutant: Mutant) -> bool:
+    """Whether the mutant is a right answer that calls the library."""
+    return mutant.name.startswith(SHORTCUT)
+
+
+def same(a, b) -> bool:
+    """Whether two results (arrays, numbers, nested tuples / lists / dicts of them) are close."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, tuple | list):
+        return len(a) == len(b) and all(same(u, v) for u, v in zip(a, b, strict=True))
+    if isinstance(a, str) or a is None:
+        return a == b
+    return np.allclose(a, b)
+
+
 # ---------------------------------------------------------------------------------- grading
 @dataclass
 class GradedCourse:
@@ -263,3 +340,194 @@ def autograde(root, assignment: str, submissions: dict, workdir, notebook_id=Non
                 continue
             scores[student] = {g.name: g.auto_score for g in graded.grades}
     return GradedCourse(course, assignment, notebook_id, scores, log)
+
+
+def assert_scores(graded: GradedCourse, student: str, want: dict[str, float]) -> None:
+    """Assert that the student was graded and got exactly want on those cells."""
+    assert student in graded.scores, f"{student} was not graded:\n{graded.log[-3000:]}"
+    got = {gid: graded.scores[student][gid] for gid in want}
+    assert got == want, f"{student}: {graded.cell_errors(student)}"
+
+
+# ------------------------------------------------------------------------- the shared checks
+class GradingSuite:
+    """The checks every homework's grader must pass; subclass it as ``TestPsXX...``.
+
+    pytest collects only classes named ``Test*``, so this base never runs by itself. The test
+    module must define a module-scoped ``solution`` fixture (the namespace after the instructor
+    notebook's set-up and answer cells) and the subclass sets:
+
+    - ASSIGNMENT: the homework's name; EXERCISES: its answer grade_ids, in notebook order.
+    - POINTS: total of the autograded points, or the exact {test grade_id: points}.
+    - WRITTEN_ID: grade_id of the manually graded answer; WRITTEN_ANSWER: the solution's text.
+    - HIDDEN_REPORTS: {test grade_id: its report line} where it is not HIDDEN_REPORT.
+    - SHORTCUT_VARIANTS: False means each exercise has exactly one mutant named "shortcut";
+      True allows several, named "shortcut_<how>".
+    - DETECTOR_ERRORS: the exception types check_no_shortcut may raise on a shortcut.
+    - DELETED: the test cell the "deleter" student removes.
+    - CHEATS: {grade_id: source} of the "cheater", who rewrites the set-up cell and a test cell
+      to hide a shortcut and a wrong answer; CHEATER_LOSES: (test cell failed by the restored
+      detector, test cell failed by the wrong answer).
+    - FEEDBACK_STUDENT: a mutant that passes the visible tests and fails hidden ones;
+      FEEDBACK_SECRETS: strings of its hidden tests and mark scheme the feedback must not show.
+    - exercise_args(solution, rng): {answer grade_id: arguments of a valid call}.
+    """
+
+    ASSIGNMENT: str
+    EXERCISES: tuple[str, ...]
+    POINTS: float | dict[str, float]
+    WRITTEN_ID: str
+    WRITTEN_ANSWER: str
+    HIDDEN_REPORTS: dict[str, str] = {}
+    SHORTCUT_VARIANTS = False
+    DETECTOR_ERRORS: tuple[type[Exception], ...] = (AssertionError, RuntimeError)
+    DELETED: str
+    CHEATS: dict[str, str]
+    CHEATER_LOSES: tuple[str, str]
+    FEEDBACK_STUDENT: str
+    FEEDBACK_SECRETS: tuple[str, ...]
+
+    def exercise_args(self, solution: dict, rng) -> dict[str, tuple]:
+        raise NotImplementedError("a GradingSuite subclass must define exercise_args")
+
+    @classmethod
+    def source(cls):
+        return source_notebook(cls.ASSIGNMENT)
+
+    @classmethod
+    def mutants(cls) -> tuple[Mutant, ...]:
+        return assignment_mutants(cls.ASSIGNMENT)
+
+    @classmethod
+    def points(cls) -> dict[str, float]:
+        return autograded_points(cls.source())
+
+    def pytest_generate_tests(self, metafunc):
+        """Parametrize ``mutant`` by every mutant and ``shortcut`` by the shortcut mutants."""
+        for arg, keep in (("mutant", lambda m: True), ("shortcut", is_shortcut)):
+            if arg in metafunc.fixturenames:
+                mutants = [m for m in self.mutants() if keep(m)]
+                metafunc.parametrize(arg, mutants, ids=lambda m: m.student)
+
+    # -------------------------------------------------------------- the notebook's structure
+    def test_every_exercise_has_one_test_cell_two_mutants_and_a_shortcut(self):
+        pairs = exercise_test_cells(self.source())
+        assert list(pairs) == list(self.EXERCISES)
+        assert set(pairs.values()) == set(self.points())  # one test per exercise
+        for answer in pairs:
+            mutants = [m for m in self.mutants() if m.answer_id == answer]
+            shortcuts = [m.name for m in mutants if is_shortcut(m)]
+            assert shortcuts == [SHORTCUT] or (self.SHORTCUT_VARIANTS and shortcuts), answer
+            wrong = [m.name for m in mutants if not is_shortcut(m)]
+            assert len(wrong) >= 2, f"{answer} needs >= 2 wrong mutants, has {wrong}"
+        assert {m.answer_id for m in self.mutants()} == set(pairs)
+        assert all(m.why.startswith(("WRONG:", "FORBIDDEN:")) for m in self.mutants())
+
+    def test_points_and_manual_question(self):
+        nb = self.source()
+        points = autograded_points(nb)
+        assert (points if isinstance(self.POINTS, dict) else sum(points.values())) == self.POINTS
+        manual = [
+            c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "markdown"
+        ]
+        assert [grade_id(c) for c in manual] == [self.WRITTEN_ID]
+        assert nbgrader_meta(manual[0])["points"] == 3 and nbgrader_meta(manual[0])["solution"]
+        schemes = [c for c in nb.cells if "BEGIN MARK SCHEME" in c.source]
+        assert len(schemes) == 1 and nbgrader_meta(schemes[0])["task"]
+
+    def test_hidden_tests_reveal_nothing_in_context_lines(self):
+        """IPython shows 4 lines before and 3 after a failing line: the line that reports hidden
+        failures, and the last visible line, must be surrounded by lines that give nothing away."""
+        for test_id in self.points():
+            cell = next(c for c in self.source().cells if grade_id(c) == test_id)
+            lines = cell.source.split("\n")
+            begin = lines.index("### BEGIN HIDDEN TESTS")
+            report = lines.index(self.HIDDEN_REPORTS.get(test_id, HIDDEN_REPORT))
+            assert all(line.startswith("#") for line in lines[report - 4 : report]), test_id
+            assert all(line.startswith("#") for line in lines[begin : begin + 3]), test_id
+            assert lines[report + 1 :] == HIDDEN_TAIL, test_id
+
+    def test_answers_do_not_use_the_library(self):
+        """The solutions themselves are plain numpy / torch (what the shortcut detector demands)."""
+        for cell in self.source().cells:
+            if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
+                assert "course_lib" not in cell.source, grade_id(cell)
+
+    # ------------------------------------------------------------------ the shortcut detector
+    def test_shortcut_detector_flags_every_way_in(self, solution, rng, shortcut):
+        """The set-up cell's check_no_shortcut, run in-process on each shortcut mutant."""
+        check, args = solution["check_no_shortcut"], self.exercise_args(solution, rng)
+        args = args[shortcut.answer_id]
+        namespace = {k: v for k, v in solution.items() if k != shortcut.answer_id}
+        exec(shortcut.source, namespace)
+        func = namespace[shortcut.answer_id]
+        want = solution[shortcut.answer_id](*args)
+        assert same(func(*args), want)  # the shortcut itself is right...
+        with pytest.raises(self.DETECTOR_ERRORS, match="off limits"):
+            check(func, *args)  # ...but the detector rejects it
+        assert same(check(solution[shortcut.answer_id], *args), want)  # and accepts the solution
+
+    # ----------------------------------------------------------- the real grader, end to end
+    @pytest.fixture(scope="class")
+    @classmethod
+    def graded(cls, tmp_path_factory) -> GradedCourse:
+        """One autograde run: solution, release, deleter, cheater and one student per mutant."""
+        source, release = cls.source(), release_notebook(cls.ASSIGNMENT)
+        submissions = {
+            "solution": make_submission(release, source, written=cls.WRITTEN_ANSWER),
+            "release": release,
+            "deleter": make_submission(release, source, delete=(cls.DELETED,)),
+            "cheater": make_submission(release, source, replace=cls.CHEATS),
+        }
+        for mutant in cls.mutants():
+            submissions[mutant.student] = make_submission(
+                release, source, replace={mutant.answer_id: mutant.source}
+            )
+        return autograde(ROOT, cls.ASSIGNMENT, submissions, tmp_path_factory.mktemp("course"))
+
+    @pytest.mark.slow
+    def test_solution_gets_every_autograded_point(self, graded):
+        assert_scores(graded, "solution", self.points())
+        assert graded.scores["solution"][self.WRITTEN_ID] is None  # graded by hand
+        notebook = graded.autograded_notebook("solution")
+        errors = [out for c in notebook.cells for out in c.get("outputs", [])
+                  if out.output_type == "error"]
+        assert errors == []  # no cell fails, graded or not (demos are skipped while grading)
+
+    @pytest.mark.slow
+    def test_release_gets_zero(self, graded):
+        assert_scores(graded, "release", {gid: 0.0 for gid in self.points()})
+
+    @pytest.mark.slow
+    def test_mutant_loses_exactly_its_exercise(self, graded, mutant):
+        test_id = exercise_test_cells(self.source())[mutant.answer_id]
+        assert_scores(graded, mutant.student, {**self.points(), test_id: 0.0})
+        if is_shortcut(mutant):  # failed by the detector, not by a wrong answer
+            assert "off limits" in graded.cell_errors(mutant.student)[test_id]
+
+    @pytest.mark.slow
+    def test_edited_set_up_and_test_cells_are_restored(self, graded):
+        detected, wrong = self.CHEATER_LOSES
+        assert_scores(graded, "cheater", {**self.points(), detected: 0.0, wrong: 0.0})
+        assert "off limits" in graded.cell_errors("cheater")[detected]
+
+    @pytest.mark.slow
+    def test_deleted_test_cell_is_restored_and_graded(self, graded):
+        assert_scores(graded, "deleter", self.points())
+        cells = graded.autograded_notebook("deleter").cells
+        restored = [c for c in cells if grade_id(c) == self.DELETED]
+        assert len(restored) == 1 and "was missing from the submission" in restored[0].source
+
+    @pytest.mark.slow
+    def test_feedback_hides_hidden_tests_and_mark_scheme(self, graded):
+        student = self.FEEDBACK_STUDENT
+        answer = student.split("__", 1)[0]
+        error = graded.cell_errors(student)[exercise_test_cells(self.source())[answer]]
+        assert error.startswith("AssertionError: ") and "hidden checks failed" in error
+        graded_text = nbformat.writes(graded.autograded_notebook(student))
+        assert "BEGIN HIDDEN TESTS" in graded_text  # graded with the hidden tests...
+        text = html.unescape(re.sub(r"<[^>]+>", "", graded.feedback_html(student)))  # untagged
+        assert f"check_no_shortcut({answer}" in text  # ...and the visible tests are shown...
+        assert "hidden checks failed" in text  # ...with the count of failures...
+        for secret in ("BEGIN HIDDEN TESTS", "_checks = [", "MARK SCHEME", *self.FEEDBACK_SECRETS):
+            assert secret not in text  # ...but neither the hidden tests nor the mark scheme

@@ -2,11 +2,11 @@
 
 Fast tests run the solution code of the instructor notebook in-process against independent
 references (torch.nn.RNN and autograd, torch's clip_grad_norm_ and cross_entropy, course_lib) and
-run the whole notebook, ungraded demo included. The slow test grades about 25 fake students with
-the real `nbgrader autograde`, once (see tests/grading.py): the solution, the untouched release,
-one student per mutant of tests/mutants/ps02_rnn_bptt/ (a wrong answer, or a correct one that
-calls course_lib.rnn / course_lib.clipping / course_lib.torch_rnn), one who deleted a test cell
-and one who edited the set-up and a test cell.
+run the whole notebook, ungraded demo included. The slow tests grade about 25 fake students with
+the real `nbgrader autograde`, once (see GradingSuite in tests/grading.py): the solution, the
+untouched release, one student per mutant of tests/mutants/ps02_rnn_bptt/ (a wrong answer, or a
+correct one that calls course_lib.rnn / course_lib.clipping / course_lib.torch_rnn), one who
+deleted a test cell and one who edited the set-up and a test cell.
 
 Exercise 3 (rnn_backward) calls exercise 2 (rnn_step_backward); its test cell swaps in a
 stand-in (visible part) and a correct reference (hidden part) for rnn_step_backward, so that a
@@ -15,117 +15,78 @@ wrong exercise 2 costs only exercise 2's points: the mutants of exercise 2 check
 
 from __future__ import annotations
 
-import html
 import math
-import re
 import sys
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 import torch
 from grading import (
-    autograde,
+    NO_DETECTOR,
+    GradingSuite,
     autograded_points,
-    exercise_test_cells,
-    grade_id,
-    load_mutants,
-    make_submission,
+    mutant_source,
     nbgrader_meta,
+    run_cells,
+    source_notebook,
 )
 
 from course_lib import clipping, rnn
 
 ASSIGNMENT = "ps02_rnn_bptt"
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-RELEASE = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-MUTANTS = load_mutants(ROOT / "tests" / "mutants" / ASSIGNMENT)
-SHORTCUT = "shortcut"  # a mutant whose name starts with this uses the library
-DELETED = "test_clip_grad_norm"  # the test cell the "deleter" student removes
-FEEDBACK_STUDENT = "temporal_softmax_loss__no_max_shift"  # passes visible, fails hidden checks
-WRITTEN_ANSWER = "The Jacobian product is bounded by sigma_max^k; clipping caps exploding steps."
 
 
-def source_nb():
-    return nbformat.read(SOURCE, as_version=4)
+class TestPs02Grading(GradingSuite):
+    ASSIGNMENT = ASSIGNMENT
+    EXERCISES = ("rnn_step_forward", "rnn_step_backward", "rnn_backward", "clip_grad_norm",
+                 "temporal_softmax_loss")
+    POINTS = {"test_rnn_step_forward": 2, "test_rnn_step_backward": 3, "test_rnn_backward": 3,
+              "test_clip_grad_norm": 2, "test_temporal_softmax_loss": 3}
+    WRITTEN_ID = "written_vanishing"
+    WRITTEN_ANSWER = (
+        "The Jacobian product is bounded by sigma_max^k; clipping caps exploding steps."
+    )
+    HIDDEN_REPORTS = {  # rnn_backward's hidden checks run with a correct rnn_step_backward
+        "test_rnn_backward":
+            'run_hidden_checks(_checks, {"rnn_step_backward": _reference_step_backward})',
+    }
+    SHORTCUT_VARIANTS = True  # rnn_step_forward__shortcut_torch_rnn
+    DETECTOR_ERRORS = (AssertionError, RuntimeError, ImportError)
+    DELETED = "test_clip_grad_norm"
+    # disables the shortcut detector and a test cell, to hide two wrong answers
+    CHEATS = {
+        "setup": "import math\n"
+        "import numpy as np\n" + NO_DETECTOR,
+        "rnn_step_forward": mutant_source(ASSIGNMENT, "rnn_step_forward__shortcut"),
+        "clip_grad_norm": mutant_source(ASSIGNMENT, "clip_grad_norm__per_array"),
+        "test_clip_grad_norm": "print('all tests passed')",
+    }
+    CHEATER_LOSES = ("test_rnn_step_forward", "test_clip_grad_norm")
+    FEEDBACK_STUDENT = "temporal_softmax_loss__no_max_shift"
+    FEEDBACK_SECRETS = ("_loop_loss", "_reference_step_backward", "submultiplicativity")
 
-
-def release_nb():
-    return nbformat.read(RELEASE, as_version=4)
-
-
-def _mutant(student: str):
-    return next(m for m in MUTANTS if m.student == student)
-
-
-def _is_shortcut(mutant) -> bool:
-    return mutant.name.startswith(SHORTCUT)
-
-
-# a student who disables the shortcut detector and a test cell, to hide two wrong answers
-CHEATS = {
-    "setup": "import math\n"
-    "import numpy as np\n"
-    "def check_no_shortcut(func, *args, **kwargs):\n"
-    "    return func(*args, **kwargs)",
-    "rnn_step_forward": _mutant("rnn_step_forward__shortcut").source,
-    "clip_grad_norm": _mutant("clip_grad_norm__per_array").source,
-    "test_clip_grad_norm": "print('all tests passed')",
-}
+    def exercise_args(self, solution, rng):
+        x, h0, Wx, Wh, b = _rnn_problem(rng)
+        _, caches = solution["rnn_forward"](x, h0, Wx, Wh, b)
+        scores, y = rng.normal(size=(2, 3, 4)), rng.integers(0, 4, size=(2, 3))
+        return {
+            "rnn_step_forward": (x[:, 0], h0, Wx, Wh, b),
+            "rnn_step_backward": (rng.normal(size=h0.shape), caches[0]),
+            "rnn_backward": (rng.normal(size=(*x.shape[:2], h0.shape[1])), caches),
+            "clip_grad_norm": ({"Wx": Wx, "b": b}, 0.5),
+            "temporal_softmax_loss": (scores, y, np.array([[1, 1, 0], [1, 0, 0]], dtype=bool)),
+        }
 
 
 @pytest.fixture(scope="module")
 def solution():
     """Namespace after running the set-up cell, the read-only rnn_forward and every answer cell."""
-    namespace = {"__name__": "ps02_solution"}
-    for cell in source_nb().cells:
-        meta = nbgrader_meta(cell)
-        if cell.cell_type == "code" and (meta.get("solution") or meta.get("locked")
-                                         and not meta.get("grade")):
-            exec(cell.source, namespace)  # the solution markers are comments
-    return namespace
-
-
-# ------------------------------------------------------------------ the notebook's structure
-def test_every_exercise_has_one_test_cell_two_mutants_and_a_shortcut():
-    pairs = exercise_test_cells(source_nb())
-    assert list(pairs) == ["rnn_step_forward", "rnn_step_backward", "rnn_backward",
-                           "clip_grad_norm", "temporal_softmax_loss"]
-    assert set(pairs.values()) == set(autograded_points(source_nb()))  # one test per exercise
-    for answer in pairs:
-        mutants = [m for m in MUTANTS if m.answer_id == answer]
-        assert sum(map(_is_shortcut, mutants)) >= 1, answer
-        wrong = [m.name for m in mutants if not _is_shortcut(m)]
-        assert len(wrong) >= 2, f"{answer} needs >= 2 wrong mutants, has {wrong}"
-    assert {m.answer_id for m in MUTANTS} == set(pairs)
-    assert all(m.why.startswith(("WRONG:", "FORBIDDEN:")) for m in MUTANTS)
-
-
-def test_points_and_manual_question():
-    nb = source_nb()
-    assert autograded_points(nb) == {"test_rnn_step_forward": 2, "test_rnn_step_backward": 3,
-                                     "test_rnn_backward": 3, "test_clip_grad_norm": 2,
-                                     "test_temporal_softmax_loss": 3}
-    manual = [c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "markdown"]
-    assert [grade_id(c) for c in manual] == ["written_vanishing"]
-    assert nbgrader_meta(manual[0])["points"] == 3 and nbgrader_meta(manual[0])["solution"]
-    schemes = [c for c in nb.cells if "BEGIN MARK SCHEME" in c.source]
-    assert len(schemes) == 1 and nbgrader_meta(schemes[0])["task"]
-
-
-def test_hidden_tests_reveal_nothing_in_context_lines():
-    """IPython shows 4 lines before and 3 after a failing line: the line that reports hidden
-    failures, and the last visible line, must be surrounded by lines that give nothing away."""
-    for test_id in autograded_points(source_nb()):
-        cell = next(c for c in source_nb().cells if grade_id(c) == test_id)
-        lines = cell.source.split("\n")
-        begin = lines.index("### BEGIN HIDDEN TESTS")
-        report = next(i for i, line in enumerate(lines) if line.startswith("run_hidden_checks("))
-        assert all(line.startswith("#") for line in lines[report - 4 : report]), test_id
-        assert all(line.startswith("#") for line in lines[begin : begin + 3]), test_id
-        assert lines[report + 1 :] == ["### END HIDDEN TESTS", 'print("all visible tests passed")']
+    return run_cells(
+        source_notebook(ASSIGNMENT),
+        lambda cell: nbgrader_meta(cell).get("solution")
+        or nbgrader_meta(cell).get("locked") and not nbgrader_meta(cell).get("grade"),
+        __name__="ps02_solution",
+    )
 
 
 # ------------------------------------------------ solution code against independent references
@@ -262,12 +223,10 @@ def test_bad_inputs_raise_errors_that_name_the_argument(solution):
 
 def test_whole_notebook_runs_and_the_demo_shows_vanishing_and_exploding(capsys, monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    namespace = {"__name__": "ps02_notebook"}
-    for cell in source_nb().cells:
-        if cell.cell_type == "code":
-            exec(cell.source, namespace)
+    nb = source_notebook(ASSIGNMENT)
+    namespace = run_cells(nb, __name__="ps02_notebook")
     out = capsys.readouterr().out
-    assert out.count("all visible tests passed") == len(autograded_points(source_nb()))
+    assert out.count("all visible tests passed") == len(autograded_points(nb))
     norms, _ = namespace["gradient_reaching"](0.5, 1e-6)
     assert norms[10] == pytest.approx(0.5**10, rel=0.05)  # linear regime: sigma^k exactly
     norms, _ = namespace["gradient_reaching"](1.5, 1e-6)
@@ -278,42 +237,6 @@ def test_whole_notebook_runs_and_the_demo_shows_vanishing_and_exploding(capsys, 
 
 
 # --------------------------------------------------------------------- the shortcut detector
-def _exercise_args(solution, rng):
-    x, h0, Wx, Wh, b = _rnn_problem(rng)
-    _, caches = solution["rnn_forward"](x, h0, Wx, Wh, b)
-    scores, y = rng.normal(size=(2, 3, 4)), rng.integers(0, 4, size=(2, 3))
-    return {
-        "rnn_step_forward": (x[:, 0], h0, Wx, Wh, b),
-        "rnn_step_backward": (rng.normal(size=h0.shape), caches[0]),
-        "rnn_backward": (rng.normal(size=(*x.shape[:2], h0.shape[1])), caches),
-        "clip_grad_norm": ({"Wx": Wx, "b": b}, 0.5),
-        "temporal_softmax_loss": (scores, y, np.array([[1, 1, 0], [1, 0, 0]], dtype=bool)),
-    }
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, tuple | list):
-        return len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b, strict=True))
-    return np.allclose(a, b)
-
-
-@pytest.mark.parametrize("mutant", [m for m in MUTANTS if _is_shortcut(m)],
-                         ids=lambda m: m.student)
-def test_shortcut_detector_flags_every_way_in(solution, rng, mutant):
-    """The set-up cell's check_no_shortcut, run in-process on each shortcut mutant."""
-    check, args = solution["check_no_shortcut"], _exercise_args(solution, rng)[mutant.answer_id]
-    namespace = {k: v for k, v in solution.items() if k != mutant.answer_id}
-    exec(mutant.source, namespace)
-    func = namespace[mutant.answer_id]
-    want = solution[mutant.answer_id](*args)
-    assert _same(func(*args), want)  # the shortcut itself is right...
-    with pytest.raises((AssertionError, RuntimeError, ImportError), match="off limits"):
-        check(func, *args)  # ...but the detector rejects it
-    assert _same(check(solution[mutant.answer_id], *args), want)  # and accepts the solution
-
-
 def test_detector_blocks_modules_imported_only_at_call_time(solution, monkeypatch):
     """An off-limits module not imported yet cannot be imported during a checked call (in the
     graded kernels, course_lib.rnn is imported by nobody: this is the path they take)."""
@@ -336,83 +259,3 @@ def test_replacing_restores_the_notebook_functions(solution):
         assert solution["rnn_step_backward"] is len and solution["new_name"] is abs
         raise KeyError("a failing test")
     assert solution["rnn_step_backward"] is original and "new_name" not in solution
-
-
-# --------------------------------------------------------------- the real grader, end to end
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    source, release = source_nb(), release_nb()
-    submissions = {
-        "solution": make_submission(release, source, written=WRITTEN_ANSWER),
-        "release": release,
-        "deleter": make_submission(release, source, delete=(DELETED,)),
-        "cheater": make_submission(release, source, replace=CHEATS),
-    }
-    for mutant in MUTANTS:
-        submissions[mutant.student] = make_submission(
-            release, source, replace={mutant.answer_id: mutant.source}
-        )
-    return autograde(ROOT, ASSIGNMENT, submissions, tmp_path_factory.mktemp("course"))
-
-
-def _points():
-    return autograded_points(source_nb())
-
-
-def _assert_scores(graded, student, want):
-    assert student in graded.scores, f"{student} was not graded:\n{graded.log[-3000:]}"
-    got = {gid: graded.scores[student][gid] for gid in want}
-    assert got == want, f"{student}: {graded.cell_errors(student)}"
-
-
-@pytest.mark.slow
-def test_solution_gets_every_autograded_point(graded):
-    _assert_scores(graded, "solution", _points())
-    assert graded.scores["solution"]["written_vanishing"] is None  # graded by hand
-    notebook = graded.autograded_notebook("solution")
-    errors = [out for c in notebook.cells for out in c.get("outputs", [])
-              if out.output_type == "error"]
-    assert errors == []  # no cell fails, graded or not (the demo is skipped while grading)
-
-
-@pytest.mark.slow
-def test_release_gets_zero(graded):
-    _assert_scores(graded, "release", {gid: 0.0 for gid in _points()})
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.student)
-def test_mutant_loses_exactly_its_exercise(graded, mutant):
-    test_id = exercise_test_cells(source_nb())[mutant.answer_id]
-    want = {**_points(), test_id: 0.0}
-    _assert_scores(graded, mutant.student, want)
-    if _is_shortcut(mutant):  # failed by the detector, not by a wrong answer
-        assert "off limits" in graded.cell_errors(mutant.student)[test_id]
-
-
-@pytest.mark.slow
-def test_edited_set_up_and_test_cells_are_restored(graded):
-    want = {**_points(), "test_rnn_step_forward": 0.0, "test_clip_grad_norm": 0.0}
-    _assert_scores(graded, "cheater", want)
-    assert "off limits" in graded.cell_errors("cheater")["test_rnn_step_forward"]
-
-
-@pytest.mark.slow
-def test_deleted_test_cell_is_restored_and_graded(graded):
-    _assert_scores(graded, "deleter", _points())
-    restored = [c for c in graded.autograded_notebook("deleter").cells if grade_id(c) == DELETED]
-    assert len(restored) == 1 and "was missing from the submission" in restored[0].source
-
-
-@pytest.mark.slow
-def test_feedback_hides_hidden_tests_and_mark_scheme(graded):
-    errors = graded.cell_errors(FEEDBACK_STUDENT)
-    assert errors["test_temporal_softmax_loss"].startswith("AssertionError: ")
-    graded_text = nbformat.writes(graded.autograded_notebook(FEEDBACK_STUDENT))
-    assert "BEGIN HIDDEN TESTS" in graded_text  # graded with the hidden tests...
-    text = html.unescape(re.sub(r"<[^>]+>", "", graded.feedback_html(FEEDBACK_STUDENT)))
-    assert "check_no_shortcut(temporal_softmax_loss" in text  # ...the visible tests are shown...
-    assert "hidden checks failed" in text  # ...with the count of failures...
-    for secret in ("BEGIN HIDDEN TESTS", "_checks = [", "_loop_loss", "_reference_step_backward",
-                   "MARK SCHEME", "submultiplicativity"):
-        assert secret not in text  # ...but neither the hidden tests nor the mark scheme
