@@ -31,6 +31,8 @@ def test_notebook_house_rules(path):
     assert len(tagged) == 1, "exactly one cell must be tagged 'headline'"
     assert tagged[0].cell_type == "code" and "print(" in tagged[0].source
     assert any(c.cell_type == "markdown" and "$" in c.source for c in nb.cells), "no math"
+    pinned = [c.source for c in code if 'device="cpu"' in c.source or "device='cpu'" in c.source]
+    assert not pinned, "training must use the GPU when there is one (course_lib.config.get_device)"
 
 
 def test_headline_reads_the_tagged_cells_last_line():
