@@ -30,6 +30,7 @@ from grading import (
     run_cells,
     source_notebook,
 )
+from torch_refs import torch_reference
 
 from course_lib import clipping, rnn
 
@@ -92,13 +93,7 @@ def solution():
 # ------------------------------------------------ solution code against independent references
 def _torch_rnn(Wx, Wh, b):
     """torch.nn.RNN (float64, batch first) with the weights of our row-convention RNN."""
-    layer = torch.nn.RNN(Wx.shape[0], Wx.shape[1], batch_first=True).double()
-    with torch.no_grad():
-        layer.weight_ih_l0.copy_(torch.from_numpy(Wx.T))
-        layer.weight_hh_l0.copy_(torch.from_numpy(Wh.T))
-        layer.bias_ih_l0.copy_(torch.from_numpy(b))
-        layer.bias_hh_l0.zero_()
-    return layer
+    return torch_reference(torch.nn.RNN, Wx, Wh, b)
 
 
 def _rnn_problem(rng, N=3, T=5, D=4, H=6, scale=0.8):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from torch_refs import torch_reference
 
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.lstm import (
@@ -30,14 +31,7 @@ def make_params(rng, D, H, peephole=False):
 
 def torch_lstm_from(Wx, Wh, b):
     """A float64 torch.nn.LSTM holding our weights (all the bias in bias_ih)."""
-    D, H = Wx.shape[0], Wh.shape[0]
-    net = torch.nn.LSTM(D, H, batch_first=True).double()
-    with torch.no_grad():
-        net.weight_ih_l0.copy_(torch.tensor(Wx.T))
-        net.weight_hh_l0.copy_(torch.tensor(Wh.T))
-        net.bias_ih_l0.copy_(torch.tensor(b))
-        net.bias_hh_l0.zero_()
-    return net
+    return torch_reference(torch.nn.LSTM, Wx, Wh, b)
 
 
 def torch_peephole_lstm(x, h, c, Wx, Wh, b, p):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from torch_refs import torch_reference
 
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.rnn import (
@@ -83,12 +84,7 @@ def test_step_backward_numerical_and_autograd(rng, N, T, D, H):
 def test_forward_matches_torch_nn_rnn(rng, N, T, D, H):
     x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
     Wx, Wh, b = _params(rng, D, H)
-    ref = torch.nn.RNN(D, H, batch_first=True).double()
-    with torch.no_grad():
-        ref.weight_ih_l0.copy_(torch.tensor(Wx.T))
-        ref.weight_hh_l0.copy_(torch.tensor(Wh.T))
-        ref.bias_ih_l0.copy_(torch.tensor(b))
-        ref.bias_hh_l0.zero_()
+    ref = torch_reference(torch.nn.RNN, Wx, Wh, b)
     h, _ = rnn_forward(x, h0, Wx, Wh, b)
     out, h_n = ref(torch.tensor(x), torch.tensor(h0)[None])
     assert h.shape == (N, T, H)
