@@ -8,8 +8,6 @@ autograded/ and feedback/ and the gradebook.db below, all git-ignored.
 
 from pathlib import Path
 
-from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme
-
 c = get_config()  # noqa: F821 (traitlets defines get_config when it runs this file)
 
 # The folder of this file, so that a copy of the course (e.g. in a test) is self-contained.
@@ -47,12 +45,42 @@ c.CourseDirectory.ignore = [
 # instead of a silent "no score" for that cell.
 c.OverwriteCells.add_missing_cells = True
 
-# Longest time one cell may run while autograding (seconds); an infinite loop in an answer then
-# costs only its own exercise, since the following cells still run.
+# Longest time one cell may run in the (sandboxed) kernel while autograding (seconds). The scores
+# do not come from this run (see below), so a slow or looping cell costs nothing but time.
 c.ExecutePreprocessor.timeout = 120
 
-# Feedback is HTML for the students: run nbgrader's default feedback preprocessors, then remove
-# the hidden tests and the mark schemes from the cells shown (nbgrader 0.9 keeps both otherwise).
-# `preprocessors` is a traitlets List, so appending to the config value extends the default list.
-c.GenerateFeedback.preprocessors.append(ClearHiddenTests)
-c.GenerateFeedback.preprocessors.append(ClearMarkScheme)
+# Grades that cannot be forged (course_lib.grading): the submission is rebuilt on the release,
+# run in a sandboxed kernel for people to read, and every exercise is then graded again outside
+# the kernel, in fresh sandboxed processes, against the instructor solution's values and the
+# hidden cases of solutions/<assignment>/checks.py (never part of any notebook).
+PLUGINS = "course_lib.grading.nbgrader_plugins."
+NBGRADER = "nbgrader.preprocessors."
+c.Autograde.exporter_class = PLUGINS + "TolerantExporter"
+c.Autograde.sanitize_preprocessors = [
+    PLUGINS + "SanitizeSubmission",
+    NBGRADER + "ClearOutput",
+    NBGRADER + "DeduplicateIds",
+    NBGRADER + "OverwriteKernelspec",
+    NBGRADER + "OverwriteCells",
+    NBGRADER + "CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    PLUGINS + "SandboxedExecute",
+    NBGRADER + "IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    NBGRADER + "LimitOutput",
+    PLUGINS + "CapOutputs",
+    PLUGINS + "DecideScores",
+    NBGRADER + "SaveAutoGrades",
+    NBGRADER + "AssignLatePenalties",
+    NBGRADER + "CheckCellMetadata",
+]
+
+# Feedback is HTML for the students: nbgrader's default feedback preprocessors, then the mark
+# schemes removed (nbgrader 0.9 keeps them otherwise). Hidden cases live outside the notebooks,
+# and a test cell's output is only the grader's one line per check.
+c.GenerateFeedback.preprocessors = [
+    NBGRADER + "GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    NBGRADER + "ClearMarkScheme",
+]

@@ -10,7 +10,10 @@ the course root (the folder of ``nbgrader_config.py``). nbgrader then
 - clears outputs, locks read-only and test cells, and stores a checksum of every graded cell
   (the autograder restores a locked cell whose checksum no longer matches).
 
-``--no-db`` keeps the gradebook out of it: releasing never creates ``gradebook.db``. The output is
+Released into the course's own ``assignments/`` folder, every homework is also recorded in the
+course's gradebook (``gradebook.db``, git-ignored), so that ``nbgrader autograde <name>`` works
+right after ``make assignments``; released elsewhere (``out_dir``, as the tests do), ``--no-db`` keeps
+the gradebook out of it. The output is
 then normalised so that regenerating gives byte-identical files: nbgrader itself is
 deterministic, but JupyterLab may store per-cell run times (``metadata.execution``) in the
 source, which must not reach the students.
@@ -97,6 +100,7 @@ def release(root, out_dir=None) -> list[Path]:
     if not (root / CONFIG_FILE).is_file():
         raise ValueError(f"root must hold {CONFIG_FILE}, none in {root}")
     out_dir = root / RELEASE_DIR if out_dir is None else Path(out_dir).resolve()
+    no_db = [] if out_dir == root / RELEASE_DIR else ["--no-db"]
     names = assignment_names(root)
     for name in names:
         nbgrader(
@@ -104,7 +108,7 @@ def release(root, out_dir=None) -> list[Path]:
             "generate_assignment",
             name,
             "--force",
-            "--no-db",
+            *no_db,
             f"--CourseDirectory.release_directory={out_dir}",
         )
     notebooks = sorted(p for name in names for p in (out_dir / name).glob("*.ipynb"))
