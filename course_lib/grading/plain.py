@@ -92,7 +92,8 @@ def same(got, want, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
     if kind == "array":
         return (got.get("kind") == want["kind"] and got.get("shape") == want["shape"]
                 and isinstance(got.get("v"), list) and len(got["v"]) == len(want["v"])
-                and all(_close_number(g, w, rtol, atol) for g, w in zip(got["v"], want["v"], strict=True)))
+                and all(_close_number(g, w, rtol, atol)
+                        for g, w in zip(got["v"], want["v"], strict=True)))
     if kind in ("list", "tuple", "set"):
         return (isinstance(got.get("v"), list) and len(got["v"]) == len(want["v"])
                 and all(same(g, w, rtol, atol)
