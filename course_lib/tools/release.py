@@ -14,8 +14,8 @@ Released into the course's own ``assignments/`` folder, every homework is also r
 course's gradebook (``gradebook.db``, git-ignored), so that ``nbgrader autograde <name>`` works
 right after ``make assignments``; released elsewhere (``out_dir``, as the tests do), ``--no-db``
 keeps the gradebook out of it. The output is then normalised so that regenerating gives
-byte-identical files: nbgrader itself is deterministic, but JupyterLab may store per-cell run times (``metadata.execution``) in the
-source, which must not reach the students.
+byte-identical files: nbgrader itself is deterministic, but JupyterLab may store per-cell run
+times (``metadata.execution``) in the source, which must not reach the students.
 
 Usage: ``python -m course_lib.tools.release [ROOT]`` (ROOT defaults to the current directory).
 
