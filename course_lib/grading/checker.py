@@ -174,13 +174,14 @@ class Worker:
 
 
 def run_answers(checks: AssignmentChecks, set_up: str, answers: dict[str, str],
-                exercises=None) -> dict[str, list[dict | None]]:
+                exercises=None, max_seconds: float | None = None) -> dict[str, list[dict | None]]:
     """Run every exercise on the given answer cells, each in a fresh child of one worker.
 
     Inputs:
     - checks: the assignment's checks; set_up: source of the trusted set-up cell.
     - answers: {answer grade_id: source} (a missing answer runs as an empty cell).
     - exercises: the Exercise objects to run (default: all).
+    - max_seconds: if given, a cap on every exercise's own timeout.
 
     Returns:
     - {test grade_id: [result dict or None per case]}.
@@ -196,7 +197,8 @@ def run_answers(checks: AssignmentChecks, set_up: str, answers: dict[str, str],
                 "forbidden": list(checks.forbidden),
                 "sandboxed": sandbox.enabled(),
             }
-            out[exercise.test] = worker.run(job, exercise.timeout)
+            timeout = min(exercise.timeout, max_seconds or exercise.timeout)
+            out[exercise.test] = worker.run(job, timeout)
     return out
 
 
@@ -252,8 +254,12 @@ def judge(exercise: Exercise, got: list[dict | None], want: list[dict]) -> Verdi
     return verdict
 
 
-def grade_notebook(source_nb, submitted_nb, checks: AssignmentChecks) -> dict[str, Verdict]:
-    """Grade every exercise of a submission; {test grade_id: Verdict}."""
+def grade_notebook(source_nb, submitted_nb, checks: AssignmentChecks,
+                   max_seconds: float | None = None) -> dict[str, Verdict]:
+    """Grade every exercise of a submission; {test grade_id: Verdict}.
+
+    max_seconds caps each exercise's time (the checks' own timeouts otherwise)."""
     reference = reference_results(checks, source_nb)
-    student = run_answers(checks, set_up_source(source_nb), answer_sources(submitted_nb))
+    student = run_answers(checks, set_up_source(source_nb), answer_sources(submitted_nb),
+                          max_seconds=max_seconds)
     return {e.test: judge(e, student[e.test], reference[e.test]) for e in checks.exercises}

@@ -26,7 +26,7 @@ from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters import NotebookExporter
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer
+from traitlets import Float, Integer
 
 from course_lib.grading import sandbox
 from course_lib.grading.checker import grade_notebook, nbgrader_meta
@@ -263,11 +263,15 @@ def verdict_outputs(verdict) -> list:
 class DecideScores(NbGraderPreprocessor):
     """Grade every exercise outside the kernel and write the verdict into its test cell."""
 
+    max_exercise_seconds = Float(
+        None, allow_none=True, help="cap on every exercise's time limit (checks.py's otherwise)"
+    ).tag(config=True)
+
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         checks = load_checks(_source_folder(self.config, info["assignment"]))
         source_nb = _source_notebook(self.config, info["assignment"], info["notebook"])
-        verdicts = grade_notebook(source_nb, nb, checks)
+        verdicts = grade_notebook(source_nb, nb, checks, self.max_exercise_seconds)
         for cell in nb.cells:
             meta = nbgrader_meta(cell)
             if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
