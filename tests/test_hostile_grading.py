@@ -150,11 +150,14 @@ def hostile_submissions(assignment: str, course: Path):
     no_answer = copy.deepcopy(solution)
     no_answer.cells = [c for c in no_answer.cells if grade_id(c) != first]
     version3 = nbformat.convert(copy.deepcopy(solution), 3)
-    endless = answer.replace(f"def {name}(", "while True:\n    pass\n\n\ndef " + name + "(", 1)
-    sleepy = answer.replace(f"def {name}(", "import time\ntime.sleep(10**6)\n\n\ndef " + name + "(", 1)
-    bomb = "_hog = bytearray(16 * 1024**3)\n" + answer
-    warns = answer.replace(f"def {name}(", "import warnings\nwarnings.warn('careful')\n\n\ndef "
-                           + name + "(", 1)
+
+    def before_def(code: str) -> str:
+        return answer.replace(f"def {name}(", f"{code}\n\n\ndef {name}(", 1)
+
+    endless = before_def("while True:\n    pass")
+    sleepy = before_def("import time\ntime.sleep(10**6)")
+    bomb = before_def("_hog = bytearray(16 * 1024**3)")
+    warns = before_def("import warnings\nwarnings.warn('careful')")
     return {
         "aaa_bystander": (solution, full),
         "patch_comparisons": (_prefix_answer(release, first, PATCH_COMPARISONS), zero),
