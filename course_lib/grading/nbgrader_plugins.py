@@ -34,6 +34,7 @@ from course_lib.grading.checks import load_checks
 
 MAX_NOTEBOOK_BYTES = 50 * 1024**2  # a bigger "notebook" is not read at all
 PASSED, FAILED = "passed", "FAILED"
+CACHE_DIR = ".grading-cache"  # reference results, in the course folder (no sandbox sees it)
 
 
 def _course(config) -> CourseDirectory:
@@ -271,7 +272,8 @@ class DecideScores(NbGraderPreprocessor):
         info = resources["nbgrader"]
         checks = load_checks(_source_folder(self.config, info["assignment"]))
         source_nb = _source_notebook(self.config, info["assignment"], info["notebook"])
-        verdicts = grade_notebook(source_nb, nb, checks, self.max_exercise_seconds)
+        cache = Path(_course(self.config).root) / CACHE_DIR
+        verdicts = grade_notebook(source_nb, nb, checks, self.max_exercise_seconds, cache)
         for cell in nb.cells:
             meta = nbgrader_meta(cell)
             if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
