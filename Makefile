@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  ?= $(VENV)/.installed
 # nbgrader shells out to `alembic`, so the venv's bin/ must be on PATH.
 RUN    := PATH="$(abspath $(BIN)):$$PATH"
 

@@ -91,5 +91,5 @@ c.Autograde.autograde_preprocessors = [
 c.GenerateFeedback.preprocessors = [
     NBGRADER + "GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    NBGRADER + "ClearMarkScheme",
+    PLUGINS + "ClearMarkScheme",
 ]

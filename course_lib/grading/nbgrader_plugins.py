@@ -7,6 +7,8 @@
   kernel that dies or exits mid-notebook ends the run, never the grading.
 - ``CapOutputs``: every cell's outputs are cut to a byte budget.
 - ``DecideScores``: the scores, decided outside the kernel (see ``checker``).
+- ``ClearMarkScheme``: nbgrader's, quiet in ``generate_feedback`` (nbgrader's own warns that
+  the HTML exporter's ``display_data_priority`` setting is "not recognized").
 
 See ``course_lib.grading`` for the whole design.
 """
@@ -25,8 +27,9 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters import NotebookExporter
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearMarkScheme as NbgraderClearMarkScheme
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Float, Integer
+from traitlets import Float, Integer, List
 
 from course_lib.grading import sandbox
 from course_lib.grading.checker import grade_notebook, nbgrader_meta
@@ -286,3 +289,11 @@ class DecideScores(NbGraderPreprocessor):
             else:
                 cell.outputs = verdict_outputs(verdict)
         return nb, resources
+
+
+# ---------------------------------------------------------------------------- its feedback
+class ClearMarkScheme(NbgraderClearMarkScheme):
+    """nbgrader's ClearMarkScheme, accepting the display_data_priority the HTML exporter sets."""
+
+    display_data_priority = List(["text/html", "application/pdf", "text/latex", "image/svg+xml",
+                                  "image/png", "image/jpeg", "text/plain"]).tag(config=True)
