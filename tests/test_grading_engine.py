@@ -134,7 +134,9 @@ def test_processes_left_by_an_exercise_are_gone_before_the_next_one():
     ))
     leaver = ("import subprocess\nP = subprocess.Popen(['sleep', '1000'], start_new_session=True)"
               "\nopen('pid', 'w').write(str(P.pid))\ndef a():\n    return 1")
-    alive = "import os\ndef b():\n    return os.path.exists('/proc/' + open('pid').read().strip())"
+    alive = ("def b():\n    try:\n        stat = open('/proc/' + open('pid').read() + '/stat').read()\n"
+             "    except OSError:\n        return False\n    return stat.rsplit(')', 1)[1].split()[0]"
+             " not in 'ZX'")
     got = checker.run_answers(checks, "", {"a": leaver, "b": alive})
     assert got["tb"][0]["value"] == encode(False)
 
