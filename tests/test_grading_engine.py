@@ -134,18 +134,24 @@ def test_processes_left_by_an_exercise_are_gone_before_the_next_one():
     ))
     leaver = ("import subprocess\nP = subprocess.Popen(['sleep', '1000'], start_new_session=True)"
               "\nopen('pid', 'w').write(str(P.pid))\ndef a():\n    return 1")
-    alive = ("def b():\n    try:\n        stat = open('/proc/' + open('pid').read() + '/stat').read()\n"
-             "    except OSError:\n        return False\n    return stat.rsplit(')', 1)[1].split()[0]"
-             " not in 'ZX'")
+    alive = textwrap.dedent("""
+        def b():  # alive: the process exists and is neither a zombie nor dead
+            try:
+                stat = open('/proc/' + open('pid').read() + '/stat').read()
+            except OSError:
+                return False
+            return stat.rsplit(')', 1)[1].split()[0] not in 'ZX'
+    """)
     got = checker.run_answers(checks, "", {"a": leaver, "b": alive})
     assert got["tb"][0]["value"] == encode(False)
 
 
 @needs_bwrap
 def test_the_sandbox_hides_the_course_the_network_and_forbidden_modules(tmp_path):
+    solutions = str(sandbox.Path.cwd() / "solutions")
     probe = textwrap.dedent(f"""
         import os, socket, json
-        out = {{"uid": os.getuid(), "course": os.path.exists({str(sandbox.Path.cwd() / "solutions")!r})}}
+        out = {{"uid": os.getuid(), "course": os.path.exists({solutions!r})}}
         try:
             import course_lib.ngram
             out["ngram"] = True
