@@ -192,7 +192,7 @@ def snapshot(course: Path) -> dict[str, str]:
     out = {}
     for path in sorted(course.rglob("*")):
         rel = path.relative_to(course)
-        if path.is_file() and rel.parts[0] not in ("autograded", "feedback") and path.name not in (
+        if path.is_file() and rel.parts[0] not in ("autograded", "feedback", ".grading-cache") and path.name not in (
             "gradebook.db", "gradebook.db-journal"
         ):
             out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
