@@ -192,7 +192,8 @@ def snapshot(course: Path) -> dict[str, str]:
     out = {}
     for path in sorted(course.rglob("*")):
         rel = path.relative_to(course)
-        if path.is_file() and rel.parts[0] not in ("autograded", "feedback", ".grading-cache") and path.name not in (
+        written_by_the_grader = rel.parts[0] in ("autograded", "feedback", ".grading-cache")
+        if path.is_file() and not written_by_the_grader and path.name not in (
             "gradebook.db", "gradebook.db-journal"
         ):
             out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -134,6 +134,8 @@ def sandbox_env(workdir: Path, extra: dict | None = None) -> dict[str, str]:
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": str(workdir / ".matplotlib"),
         "PYTHONDONTWRITEBYTECODE": "1",
+        # course_lib as the grader imports it (an editable install may point elsewhere)
+        "PYTHONPATH": str(Path(course_lib.__file__).resolve().parent.parent),
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
     }
