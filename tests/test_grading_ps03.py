@@ -2,32 +2,35 @@
 
 Fast tests run the solution code of the instructor notebook in-process against independent
 references: torch's nn.LSTM and nn.GRU run over whole sequences (forward, and autograd for the
-backward pass chained through time), and course_lib.torch_lstm_gru's peephole LSTM. The slow tests
-grade about 25 fake students with the real `nbgrader autograde`, once (see GradingSuite in
-tests/grading.py): the solution, the untouched release, one student per mutant of
-tests/mutants/ps03_lstm_gru/ (a wrong answer, or a correct one that calls course_lib.lstm /
-course_lib.gru / course_lib.torch_lstm_gru), one who deleted a test cell and one who edited the
-set-up cell and a test cell.
+backward pass chained through time), and course_lib.torch_lstm_gru's peephole LSTM; they also check
+that the visible tests catch the mistakes they are written for. The slow tests (GradingSuite in
+tests/grading.py) grade fake students with the real `nbgrader autograde`: the solution, the
+untouched release, one student per mutant of tests/mutants/ps03_lstm_gru/ (a wrong answer, or a
+correct one that imports a module of FORBIDDEN in solutions/ps03_lstm_gru/checks.py, absent while
+grading), and one who deleted a test cell.
 """
-
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 import torch
 from grading import (
-    NO_DETECTOR,
+    ROOT,
     GradingSuite,
     is_set_up_or_answer,
-    mutant_source,
+    nbgrader_meta,
     run_cells,
     source_notebook,
 )
 from torch import nn
 
+from course_lib.grading.checks import load_checks
 from course_lib.torch_lstm_gru import LSTM as TorchPeepholeLSTM
 
 ASSIGNMENT = "ps03_lstm_gru"
+MUTANTS = ROOT / "tests" / "mutants" / ASSIGNMENT
 
 
 class TestPs03Grading(GradingSuite):
@@ -38,31 +41,7 @@ class TestPs03Grading(GradingSuite):
     WRITTEN_ID = "written_gradient_path"
     WRITTEN_ANSWER = "The RNN multiplies by W_h every step; the LSTM cell path only by f."
     DELETED = "test_lstm_step_backward"
-    # disables the shortcut detector and a test cell, to hide two wrong answers
-    CHEATS = {
-        "setup": "import numpy as np\nimport torch\nfrom torch import nn\n"
-        "def sigmoid(a):\n    return 1 / (1 + np.exp(-a))\n" + NO_DETECTOR,
-        "lstm_step_forward": mutant_source(ASSIGNMENT, "lstm_step_forward__shortcut"),
-        "gru_step_forward": mutant_source(ASSIGNMENT, "gru_step_forward__z_swapped"),
-        "test_gru_step_forward": "print('all visible tests passed')",
-    }
-    CHEATER_LOSES = ("test_lstm_step_forward", "test_gru_step_forward")
-    FEEDBACK_STUDENT = "lstm_step_forward__partial_checks"
-    FEEDBACK_SECRETS = ("_want_gates", "diag(f_t)")
-
-    def exercise_args(self, solution, rng):
-        n, d, h = 2, 3, 4
-        x, h0, c0 = rng.normal(size=(n, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h))
-        lstm = (rng.normal(size=(d, 4 * h)), rng.normal(size=(h, 4 * h)), rng.normal(size=4 * h))
-        _, _, cache = solution["lstm_step_forward"](x, h0, c0, *lstm)
-        gru = nn.GRU(d, h, dtype=torch.float64)
-        return {
-            "lstm_step_forward": (x, h0, c0, *lstm),
-            "lstm_step_backward": (h0, c0, cache),
-            "peephole_lstm_step_forward": (x, h0, c0, *lstm, *rng.normal(size=(3, h))),
-            "gru_step_forward": (x, h0, *solution["gru_params_from_torch"](gru)),
-            "gru_params_from_torch": (gru,),
-        }
+    FEEDBACK_STUDENT = "lstm_step_forward__partial_checks"  # passes the visible tests only
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +183,58 @@ def test_gru_functions_reject_bad_input(solution, rng):
     for kwargs in ({"num_layers": 2}, {"bidirectional": True}):
         with pytest.raises(ValueError, match="one layer and one direction"):
             solution["gru_params_from_torch"](nn.GRU(2, 3, **kwargs))
+
+
+# -------------------------------------------------------------- the visible tests and the checks
+def visible_test_passes(answer_source: str, exercise: str) -> bool:
+    """Whether the visible test cell of `exercise` passes when its answer cell holds
+    answer_source (run in-process after the set-up cell)."""
+    nb = source_notebook(ASSIGNMENT)
+    namespace = run_cells(nb, lambda cell: nbgrader_meta(cell).get("grade_id") == "setup")
+    exec(answer_source, namespace)
+    test = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == f"test_{exercise}")
+    try:
+        exec(test.source, namespace)
+    except AssertionError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("mutant", ["peephole_lstm_step_forward__no_input_peephole",
+                                    "peephole_lstm_step_forward__swapped_peepholes",
+                                    "peephole_lstm_step_forward__p_o_on_old_cell",
+                                    "lstm_step_forward__swapped_gates",
+                                    "gru_step_forward__reset_outside_bias",
+                                    "gru_params_from_torch__shares_memory"])
+def test_visible_tests_catch_the_common_mistakes(mutant):
+    """Every peephole is exercised by the visible test (issue 8: dropping p_i used to pass)."""
+    source = (MUTANTS / f"{mutant}.py").read_text()
+    assert not visible_test_passes(source, mutant.split("__")[0])
+
+
+def test_solution_passes_its_visible_tests_and_the_feedback_mutant_too():
+    nb = source_notebook(ASSIGNMENT)
+    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells
+               if c.cell_type == "code" and nbgrader_meta(c).get("solution")}
+    for exercise in TestPs03Grading.EXERCISES:
+        assert visible_test_passes(answers[exercise], exercise), exercise
+    feedback = TestPs03Grading.FEEDBACK_STUDENT
+    assert visible_test_passes((MUTANTS / f"{feedback}.py").read_text(), "lstm_step_forward")
+
+
+def test_forbidden_modules_include_every_module_built_on_the_course_lstm_and_gru():
+    forbidden = load_checks(ROOT / "solutions" / ASSIGNMENT).forbidden
+    core = {"course_lib.lstm", "course_lib.gru", "course_lib.torch_lstm_gru"}
+    assert core <= set(forbidden)
+    for path in sorted((ROOT / "course_lib").glob("*.py")):
+        imported = set(re.findall(r"^\s*(?:from|import) (course_lib\.\w+)", path.read_text(), re.M))
+        if imported & core:
+            assert f"course_lib.{path.stem}" in forbidden, f"{path.stem} imports {imported & core}"
+
+
+def test_notebook_and_fixtures_use_no_forbidden_module():
+    """The visible tests run in the graded kernel too, where these modules are absent."""
+    checks = load_checks(ROOT / "solutions" / ASSIGNMENT)
+    code = "".join(c.source for c in source_notebook(ASSIGNMENT).cells if c.cell_type == "code")
+    for text in [code] + [e.fixture for e in checks.exercises]:
+        assert not any(name in text for name in checks.forbidden)
