@@ -5,38 +5,44 @@ A homework is only as good as its grader. The grader of homework ``<a>`` is righ
 - the solution gets every autograded point and the untouched release gets none;
 - a known-wrong answer to one exercise (a *mutant*) loses exactly that exercise's points: the test
   cell of that exercise scores 0 and every other test cell its full points;
-- a deleted test cell is put back and graded (``OverwriteCells.add_missing_cells``).
+- a right answer that uses a forbidden module (a *shortcut* mutant) loses exactly its exercise:
+  the module is absent where the answer is graded;
+- a deleted or edited test or set-up cell changes nothing;
+- the feedback shows one line per hidden check and never a hidden case.
 
 This module builds such submissions from the instructor notebook (``solutions/<a>/<a>.ipynb``)
-and the student release (``assignments/<a>/<a>.ipynb``), grades them all with ONE run of the
-``nbgrader autograde`` command line in a temporary copy of the course (one kernel start per
-student, so batching is what keeps it fast), and reads every score back from the gradebook.
-nbgrader's exit code is not trusted (it is 1 when a single kernel died), nor is
-``nbgrader validate`` (it exits 0 when tests fail).
+and the student release (``assignments/<a>/<a>.ipynb``), grades them with the real
+``nbgrader autograde`` command line and the course's nbgrader_config.py (sandboxed kernel,
+scores decided by course_lib.grading) in temporary copies of the course, two in parallel (one
+kernel start per student, so batching is what keeps it fast), and reads every score back from the
+gradebooks. nbgrader's exit code is not trusted, nor is ``nbgrader validate``.
 
 Conventions of the homework notebooks:
 
 - an answer cell (nbgrader ``solution``) holds code between ``### BEGIN SOLUTION`` and
   ``### END SOLUTION``, which the release replaces by nbgrader's stub;
-- the exercise's single test cell (``grade`` with points) is the first grade cell after it;
+- the exercise's single test cell (``grade`` with points) is the first grade cell after it, and
+  ``solutions/<a>/checks.py`` names both in one Exercise;
 - a mutant is a file ``tests/mutants/<a>/<answer grade_id>__<short name>.py`` holding the whole
   source of that answer cell, whose first line is a comment saying what is wrong with it
   (``# WRONG: ...`` or ``# FORBIDDEN: ...``); a mutant named ``shortcut`` (or ``shortcut_<how>``)
-  is a right answer that calls the library and must be stopped by the set-up cell's
-  ``check_no_shortcut``.
+  is a right answer that uses a forbidden module.
 
-``GradingSuite`` holds the checks every homework shares (the notebook's structure, the shortcut
-detector, and the graded round trip); ``tests/test_grading_<a>.py`` subclasses it with the
-homework's constants and adds the comparisons of its solutions with independent references.
+``GradingSuite`` holds the checks every homework shares (the notebook's structure and the graded
+round trip); ``tests/test_grading_<a>.py`` subclasses it with the homework's constants and adds
+the comparisons of its solutions with independent references.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import html
+import importlib.util
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +51,14 @@ import numpy as np
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
+from course_lib.grading.checker import (
+    answer_sources,
+    judge,
+    reference_results,
+    run_answers,
+    set_up_source,
+)
+from course_lib.grading.checks import load_checks
 from course_lib.tools.release import CONFIG_FILE, RELEASE_DIR, SOURCE_DIR, nbgrader
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
@@ -54,11 +68,10 @@ CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 TEXT_STUB = "YOUR ANSWER HERE"
 ROOT = Path(__file__).resolve().parents[1]  # the course
 MUTANTS_DIR = ROOT / "tests" / "mutants"
-SHORTCUT = "shortcut"  # a mutant whose name starts with this calls the library
-HIDDEN_REPORT = "run_hidden_checks(_checks)"  # the line of a test cell that reports hidden fails
-HIDDEN_TAIL = ["### END HIDDEN TESTS", 'print("all visible tests passed")']  # the lines after it
-# what a cheater writes in the set-up cell to turn the shortcut detector off
-NO_DETECTOR = "def check_no_shortcut(func, *args, **kwargs):\n    return func(*args, **kwargs)"
+SHORTCUT = "shortcut"  # a mutant whose name starts with this uses a forbidden module
+WORKERS = 2  # autograde runs in parallel (one per core of the course's 2-core machines)
+# per-cell kernel timeout while tests grade: a hostile endless loop must not cost minutes
+TEST_CELL_TIMEOUT = 20
 
 
 # ----------------------------------------------------------------------------- notebook anatomy
@@ -262,23 +275,26 @@ def same(a, b) -> bool:
 # ---------------------------------------------------------------------------------- grading
 @dataclass
 class GradedCourse:
-    """A temporary course after one autograde run.
+    """Temporary courses after autograde runs (students split between WORKERS copies).
 
-    - root: its folder; assignment, notebook_id: what was graded.
+    - roots: {student: the course folder that graded them}; assignment, notebook_id: what.
     - scores: {student: {grade_id: auto score}} (manual cells score None); a student whose
       notebook nbgrader could not grade is absent.
-    - log: nbgrader's output (stdout + stderr), for failure messages.
+    - log: nbgrader's output (stdout + stderr of every run), for failure messages.
     """
 
-    root: Path
+    roots: dict[str, Path]
     assignment: str
     notebook_id: str
     scores: dict[str, dict[str, float | None]]
     log: str
 
+    def autograded_path(self, student: str) -> Path:
+        root = self.roots[student]
+        return root / "autograded" / student / self.assignment / f"{self.notebook_id}.ipynb"
+
     def autograded_notebook(self, student: str):
-        path = self.root / "autograded" / student / self.assignment / f"{self.notebook_id}.ipynb"
-        return nbformat.read(path, as_version=4)
+        return nbformat.read(self.autograded_path(student), as_version=4)
 
     def cell_errors(self, student: str) -> dict[str, str]:
         """{grade_id: "ErrorName: message"} of the graded code cells that raised."""
@@ -291,8 +307,9 @@ class GradedCourse:
 
     def feedback_html(self, student: str) -> str:
         """Generate the student's feedback with the course config and return its HTML."""
-        nbgrader(self.root, "generate_feedback", self.assignment, f"--student={student}", "--force")
-        path = self.root / "feedback" / student / self.assignment / f"{self.notebook_id}.html"
+        root = self.roots[student]
+        nbgrader(root, "generate_feedback", self.assignment, f"--student={student}", "--force")
+        path = root / "feedback" / student / self.assignment / f"{self.notebook_id}.html"
         return path.read_text()
 
 
@@ -306,15 +323,37 @@ def copy_course(root, assignment: str, dest) -> Path:
     return dest
 
 
-def autograde(root, assignment: str, submissions: dict, workdir, notebook_id=None) -> GradedCourse:
-    """Grade many students' notebooks with one ``nbgrader autograde`` run.
+def write_submission(course: Path, assignment: str, student: str, notebook_id: str, nb) -> Path:
+    """Put a student's notebook (a node, or raw bytes for a broken file) in submitted/."""
+    target = course / "submitted" / student / assignment / f"{notebook_id}.ipynb"
+    target.parent.mkdir(parents=True)
+    if isinstance(nb, bytes):
+        target.write_bytes(nb)
+    else:
+        nbformat.write(nb, target, version=nb.get("nbformat", 4))
+    return target
+
+
+def prepare_course(root, assignment: str, workdir) -> tuple[Path, str]:
+    """A temporary course copy with the assignment in its gradebook; returns (course, log)."""
+    course = copy_course(root, assignment, workdir)
+    log = nbgrader(course, "generate_assignment", assignment, "--force").stderr
+    return course, log
+
+
+def autograde(root, assignment: str, submissions: dict, workdir, notebook_id=None,
+              workers: int = WORKERS, courses=None) -> GradedCourse:
+    """Grade many students' notebooks with ``nbgrader autograde``, in parallel course copies.
 
     Inputs:
     - root: the course (nbgrader_config.py, solutions/<assignment>, assignments/<assignment>).
     - assignment: its name.
-    - submissions: {student id: notebook node}; ids made of letters, digits and underscores.
-    - workdir: an empty folder for the temporary course copy.
+    - submissions: {student id: notebook node or raw bytes}; ids made of letters, digits and
+      underscores. Students are dealt to the copies in sorted order, round robin.
+    - workdir: an empty folder for the temporary course copies.
     - notebook_id: file stem of the graded notebook; None means the assignment's name.
+    - workers: number of course copies graded at the same time.
+    - courses: already prepared course folders (see prepare_course), one per worker, or None.
 
     Returns:
     - GradedCourse with every student's scores.
@@ -322,55 +361,66 @@ def autograde(root, assignment: str, submissions: dict, workdir, notebook_id=Non
     if not submissions:
         raise ValueError("submissions must hold at least one student")
     notebook_id = notebook_id or assignment
-    course = copy_course(root, assignment, workdir)
-    # records the source cells and their checksums in the gradebook (the release is unchanged)
-    log = nbgrader(course, "generate_assignment", assignment, "--force").stderr
-    for student, nb in submissions.items():
-        target = course / "submitted" / student / assignment / f"{notebook_id}.ipynb"
-        target.parent.mkdir(parents=True)
-        nbformat.write(nb, target)
-    done = nbgrader(course, "autograde", assignment, "--create", check=False)
-    log += done.stdout + done.stderr
+    students = sorted(submissions)
+    workers = max(1, min(workers, len(students)))
+    log = ""
+    if courses is None:
+        prepared = [prepare_course(root, assignment, Path(workdir) / f"course{i}")
+                    for i in range(workers)]
+        courses, log = [c for c, _ in prepared], "".join(lg for _, lg in prepared)
+    roots = {}
+    for i, student in enumerate(students):
+        roots[student] = courses[i % workers]
+        write_submission(roots[student], assignment, student, notebook_id, submissions[student])
+
+    def run(course):
+        done = nbgrader(course, "autograde", assignment, "--create",
+                        f"--ExecutePreprocessor.timeout={TEST_CELL_TIMEOUT}", check=False)
+        return done.stdout + done.stderr
+
+    with ThreadPoolExecutor(workers) as pool:
+        log += "".join(pool.map(run, courses[:workers]))
     scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for student in submissions:
+    for student in students:
+        with Gradebook(f"sqlite:///{roots[student] / 'gradebook.db'}") as gb:
             try:
                 graded = gb.find_submission_notebook(notebook_id, assignment, student)
             except MissingEntry:
                 continue
             scores[student] = {g.name: g.auto_score for g in graded.grades}
-    return GradedCourse(course, assignment, notebook_id, scores, log)
+    return GradedCourse(roots, assignment, notebook_id, scores, log)
 
 
 def assert_scores(graded: GradedCourse, student: str, want: dict[str, float]) -> None:
     """Assert that the student was graded and got exactly want on those cells."""
     assert student in graded.scores, f"{student} was not graded:\n{graded.log[-3000:]}"
     got = {gid: graded.scores[student][gid] for gid in want}
-    assert got == want, f"{student}: {graded.cell_errors(student)}"
+    assert got == want, f"{student}: {got} != {want}; errors {graded.cell_errors(student)}"
+
+
+def hidden_texts(assignment: str) -> list[str]:
+    """The cases and fixture lines of an assignment's checks.py that its release does not show
+    (the secrets that no feedback may contain)."""
+    checks = load_checks(ROOT / SOURCE_DIR / assignment)
+    texts = [c.expr for e in checks.exercises for c in e.case_list]
+    texts += [line.strip() for e in checks.exercises for line in e.fixture.splitlines()
+              if len(line.strip()) > 15]
+    shown = "\n".join(c.source for c in release_notebook(assignment).cells)
+    return [t for t in texts if t not in shown and t.replace('"', "'") not in shown]
 
 
 # ------------------------------------------------------------------------- the shared checks
 class GradingSuite:
     """The checks every homework's grader must pass; subclass it as ``TestPsXX...``.
 
-    pytest collects only classes named ``Test*``, so this base never runs by itself. The test
-    module must define a module-scoped ``solution`` fixture (the namespace after the instructor
-    notebook's set-up and answer cells) and the subclass sets:
+    pytest collects only classes named ``Test*``, so this base never runs by itself. The subclass
+    sets:
 
     - ASSIGNMENT: the homework's name; EXERCISES: its answer grade_ids, in notebook order.
     - POINTS: total of the autograded points, or the exact {test grade_id: points}.
     - WRITTEN_ID: grade_id of the manually graded answer; WRITTEN_ANSWER: the solution's text.
-    - HIDDEN_REPORTS: {test grade_id: its report line} where it is not HIDDEN_REPORT.
-    - SHORTCUT_VARIANTS: False means each exercise has exactly one mutant named "shortcut";
-      True allows several, named "shortcut_<how>".
-    - DETECTOR_ERRORS: the exception types check_no_shortcut may raise on a shortcut.
     - DELETED: the test cell the "deleter" student removes.
-    - CHEATS: {grade_id: source} of the "cheater", who rewrites the set-up cell and a test cell
-      to hide a shortcut and a wrong answer; CHEATER_LOSES: (test cell failed by the restored
-      detector, test cell failed by the wrong answer).
-    - FEEDBACK_STUDENT: a mutant that passes the visible tests and fails hidden ones;
-      FEEDBACK_SECRETS: strings of its hidden tests and mark scheme the feedback must not show.
-    - exercise_args(solution, rng): {answer grade_id: arguments of a valid call}.
+    - FEEDBACK_STUDENT: a mutant that passes the visible tests and fails hidden cases.
     """
 
     ASSIGNMENT: str
@@ -378,17 +428,8 @@ class GradingSuite:
     POINTS: float | dict[str, float]
     WRITTEN_ID: str
     WRITTEN_ANSWER: str
-    HIDDEN_REPORTS: dict[str, str] = {}
-    SHORTCUT_VARIANTS = False
-    DETECTOR_ERRORS: tuple[type[Exception], ...] = (AssertionError, RuntimeError)
     DELETED: str
-    CHEATS: dict[str, str]
-    CHEATER_LOSES: tuple[str, str]
     FEEDBACK_STUDENT: str
-    FEEDBACK_SECRETS: tuple[str, ...]
-
-    def exercise_args(self, solution: dict, rng) -> dict[str, tuple]:
-        raise NotImplementedError("a GradingSuite subclass must define exercise_args")
 
     @classmethod
     def source(cls):
@@ -402,22 +443,24 @@ class GradingSuite:
     def points(cls) -> dict[str, float]:
         return autograded_points(cls.source())
 
+    @classmethod
+    def checks(cls):
+        return load_checks(ROOT / SOURCE_DIR / cls.ASSIGNMENT)
+
     def pytest_generate_tests(self, metafunc):
-        """Parametrize ``mutant`` by every mutant and ``shortcut`` by the shortcut mutants."""
-        for arg, keep in (("mutant", lambda m: True), ("shortcut", is_shortcut)):
-            if arg in metafunc.fixturenames:
-                mutants = [m for m in self.mutants() if keep(m)]
-                metafunc.parametrize(arg, mutants, ids=lambda m: m.student)
+        """Parametrize ``mutant`` by every mutant."""
+        if "mutant" in metafunc.fixturenames:
+            metafunc.parametrize("mutant", self.mutants(), ids=lambda m: m.student)
 
     # -------------------------------------------------------------- the notebook's structure
-    def test_every_exercise_has_one_test_cell_two_mutants_and_a_shortcut(self):
+    def test_every_exercise_has_one_test_cell_checks_two_mutants_and_a_shortcut(self):
         pairs = exercise_test_cells(self.source())
         assert list(pairs) == list(self.EXERCISES)
         assert set(pairs.values()) == set(self.points())  # one test per exercise
+        assert {e.answer: e.test for e in self.checks().exercises} == pairs  # all graded
         for answer in pairs:
             mutants = [m for m in self.mutants() if m.answer_id == answer]
-            shortcuts = [m.name for m in mutants if is_shortcut(m)]
-            assert shortcuts == [SHORTCUT] or (self.SHORTCUT_VARIANTS and shortcuts), answer
+            assert any(is_shortcut(m) for m in mutants), f"{answer} needs a shortcut mutant"
             wrong = [m.name for m in mutants if not is_shortcut(m)]
             assert len(wrong) >= 2, f"{answer} needs >= 2 wrong mutants, has {wrong}"
         assert {m.answer_id for m in self.mutants()} == set(pairs)
@@ -435,55 +478,54 @@ class GradingSuite:
         schemes = [c for c in nb.cells if "BEGIN MARK SCHEME" in c.source]
         assert len(schemes) == 1 and nbgrader_meta(schemes[0])["task"]
 
-    def test_hidden_tests_reveal_nothing_in_context_lines(self):
-        """IPython shows 4 lines before and 3 after a failing line: the line that reports hidden
-        failures, and the last visible line, must be surrounded by lines that give nothing away."""
-        for test_id in self.points():
-            cell = next(c for c in self.source().cells if grade_id(c) == test_id)
-            lines = cell.source.split("\n")
-            begin = lines.index("### BEGIN HIDDEN TESTS")
-            report = lines.index(self.HIDDEN_REPORTS.get(test_id, HIDDEN_REPORT))
-            assert all(line.startswith("#") for line in lines[report - 4 : report]), test_id
-            assert all(line.startswith("#") for line in lines[begin : begin + 3]), test_id
-            assert lines[report + 1 :] == HIDDEN_TAIL, test_id
+    def test_no_notebook_holds_a_hidden_case(self):
+        """Hidden cases live in checks.py only: no notebook the student's kernel runs has them."""
+        for nb in (self.source(), release_notebook(self.ASSIGNMENT)):
+            text = nbformat.writes(nb)
+            assert "HIDDEN TESTS" not in text and "check_no_shortcut" not in text
+        assert len(hidden_texts(self.ASSIGNMENT)) >= len(self.EXERCISES)  # some stay hidden
+
+    def test_forbidden_modules_exist(self):
+        """A misspelt forbidden module would forbid nothing."""
+        for name in self.checks().forbidden:
+            assert importlib.util.find_spec(name) is not None, name
 
     def test_answers_do_not_use_the_library(self):
-        """The solutions themselves are plain numpy / torch (what the shortcut detector demands)."""
+        """The solutions themselves use no forbidden module."""
+        forbidden = self.checks().forbidden
         for cell in self.source().cells:
             if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
-                assert "course_lib" not in cell.source, grade_id(cell)
-
-    # ------------------------------------------------------------------ the shortcut detector
-    def test_shortcut_detector_flags_every_way_in(self, solution, rng, shortcut):
-        """The set-up cell's check_no_shortcut, run in-process on each shortcut mutant."""
-        check, args = solution["check_no_shortcut"], self.exercise_args(solution, rng)
-        args = args[shortcut.answer_id]
-        namespace = {k: v for k, v in solution.items() if k != shortcut.answer_id}
-        exec(shortcut.source, namespace)
-        func = namespace[shortcut.answer_id]
-        want = solution[shortcut.answer_id](*args)
-        assert same(func(*args), want)  # the shortcut itself is right...
-        with pytest.raises(self.DETECTOR_ERRORS, match="off limits"):
-            check(func, *args)  # ...but the detector rejects it
-        assert same(check(solution[shortcut.answer_id], *args), want)  # and accepts the solution
+                assert not any(m in cell.source for m in forbidden), grade_id(cell)
 
     # ----------------------------------------------------------- the real grader, end to end
     @pytest.fixture(scope="class")
     @classmethod
     def graded(cls, tmp_path_factory) -> GradedCourse:
-        """One autograde run: solution, release, deleter, cheater and one student per mutant."""
+        """One autograde run: solution, release, deleter, tamperer and one student per mutant."""
         source, release = cls.source(), release_notebook(cls.ASSIGNMENT)
         submissions = {
             "solution": make_submission(release, source, written=cls.WRITTEN_ANSWER),
             "release": release,
             "deleter": make_submission(release, source, delete=(cls.DELETED,)),
-            "cheater": make_submission(release, source, replace=cls.CHEATS),
+            "tamperer": make_submission(release, source, replace=cls.tampering()),
         }
         for mutant in cls.mutants():
             submissions[mutant.student] = make_submission(
                 release, source, replace={mutant.answer_id: mutant.source}
             )
         return autograde(ROOT, cls.ASSIGNMENT, submissions, tmp_path_factory.mktemp("course"))
+
+    @classmethod
+    def tampering(cls) -> dict[str, str]:
+        """A wrong answer hidden by a set-up cell that patches numpy's and math's comparisons
+        and a test cell turned into a print: {grade_id: source}."""
+        wrong = next(m for m in cls.mutants() if not is_shortcut(m))
+        test = exercise_test_cells(cls.source())[wrong.answer_id]
+        lenient = ("import math\nimport numpy as np\n"
+                   "np.allclose = math.isclose = lambda *a, **k: True\n"
+                   "np.array_equal = lambda *a, **k: True\n")
+        return {"setup": lenient, wrong.answer_id: lenient + wrong.source,
+                test: "print('all visible tests passed')"}
 
     @pytest.mark.slow
     def test_solution_gets_every_autograded_point(self, graded):
@@ -502,32 +544,41 @@ class GradingSuite:
     def test_mutant_loses_exactly_its_exercise(self, graded, mutant):
         test_id = exercise_test_cells(self.source())[mutant.answer_id]
         assert_scores(graded, mutant.student, {**self.points(), test_id: 0.0})
-        if is_shortcut(mutant):  # failed by the detector, not by a wrong answer
-            assert "off limits" in graded.cell_errors(mutant.student)[test_id]
+        assert "checks failed" in graded.cell_errors(mutant.student)[test_id]
 
     @pytest.mark.slow
-    def test_edited_set_up_and_test_cells_are_restored(self, graded):
-        detected, wrong = self.CHEATER_LOSES
-        assert_scores(graded, "cheater", {**self.points(), detected: 0.0, wrong: 0.0})
-        assert "off limits" in graded.cell_errors("cheater")[detected]
+    def test_edited_set_up_and_test_cells_change_nothing(self, graded):
+        wrong = next(gid for gid in self.tampering() if gid in self.EXERCISES)
+        test_id = exercise_test_cells(self.source())[wrong]
+        assert_scores(graded, "tamperer", {**self.points(), test_id: 0.0})
 
     @pytest.mark.slow
     def test_deleted_test_cell_is_restored_and_graded(self, graded):
         assert_scores(graded, "deleter", self.points())
         cells = graded.autograded_notebook("deleter").cells
-        restored = [c for c in cells if grade_id(c) == self.DELETED]
-        assert len(restored) == 1 and "was missing from the submission" in restored[0].source
+        assert [grade_id(c) for c in cells if grade_id(c) == self.DELETED] == [self.DELETED]
 
     @pytest.mark.slow
-    def test_feedback_hides_hidden_tests_and_mark_scheme(self, graded):
+    def test_feedback_shows_one_line_per_check_and_no_case(self, graded):
         student = self.FEEDBACK_STUDENT
         answer = student.split("__", 1)[0]
-        error = graded.cell_errors(student)[exercise_test_cells(self.source())[answer]]
-        assert error.startswith("AssertionError: ") and "hidden checks failed" in error
-        graded_text = nbformat.writes(graded.autograded_notebook(student))
-        assert "BEGIN HIDDEN TESTS" in graded_text  # graded with the hidden tests...
+        test_id = exercise_test_cells(self.source())[answer]
+        assert "checks failed" in graded.cell_errors(student)[test_id]
         text = html.unescape(re.sub(r"<[^>]+>", "", graded.feedback_html(student)))  # untagged
-        assert f"check_no_shortcut({answer}" in text  # ...and the visible tests are shown...
-        assert "hidden checks failed" in text  # ...with the count of failures...
-        for secret in ("BEGIN HIDDEN TESTS", "_checks = [", "MARK SCHEME", *self.FEEDBACK_SECRETS):
-            assert secret not in text  # ...but neither the hidden tests nor the mark scheme
+        assert f"{answer}(" in text  # the visible tests are shown...
+        assert "hidden check 1: passed" in text and "FAILED" in text  # ...one line per check...
+        for secret in ("MARK SCHEME", *hidden_texts(self.ASSIGNMENT)):
+            assert secret not in text  # ...but no hidden case, fixture or mark scheme
+
+    def test_shortcuts_are_right_where_the_library_is_there(self):
+        """A shortcut mutant must be a right answer (it fails only because its module is
+        absent): graded with nothing forbidden, its exercise passes."""
+        checks = dataclasses.replace(self.checks(), forbidden=())
+        source = self.source()
+        reference = reference_results(self.checks(), source)
+        for mutant in filter(is_shortcut, self.mutants()):
+            exercise = next(e for e in checks.exercises if e.answer == mutant.answer_id)
+            answers = {**answer_sources(source), mutant.answer_id: mutant.source}
+            got = run_answers(checks, set_up_source(source), answers, [exercise])
+            verdict = judge(exercise, got[exercise.test], reference[exercise.test])
+            assert verdict.ok, f"{mutant.student} is not a right answer: {verdict}"

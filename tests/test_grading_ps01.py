@@ -2,9 +2,9 @@
 
 Fast tests run the solution code of the instructor notebook in-process against independent
 references (nltk's n-gram models, torch, brute force). The slow tests grade about 25 fake
-students with the real `nbgrader autograde`, once (see GradingSuite in tests/grading.py): the
+students with the real `nbgrader autograde` (see GradingSuite in tests/grading.py): the
 solution, the untouched release, one student per mutant of tests/mutants/ps01_ngrams/ (a wrong
-answer, or a correct one that calls course_lib.ngram / course_lib.sampling), one who deleted a
+answer, or a correct one that uses course_lib.ngram / course_lib.sampling), one who deleted a
 test cell and one who edited the set-up cell and a test cell.
 """
 
@@ -14,14 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from grading import (
-    NO_DETECTOR,
-    GradingSuite,
-    is_set_up_or_answer,
-    mutant_source,
-    run_cells,
-    source_notebook,
-)
+from grading import GradingSuite, is_set_up_or_answer, run_cells, source_notebook
 
 ASSIGNMENT = "ps01_ngrams"
 
@@ -34,29 +27,7 @@ class TestPs01Grading(GradingSuite):
     WRITTEN_ID = "written_smoothing"
     WRITTEN_ANSWER = "Add-one gives almost all the mass to unseen words; KN counts contexts."
     DELETED = "test_add_k_prob"
-    # disables the shortcut detector and a test cell, to hide two wrong answers
-    CHEATS = {
-        "setup": "from course_lib.text import BOS, EOS\n"
-        "from collections import Counter\n"
-        "import math\n"
-        "import numpy as np\n" + NO_DETECTOR,
-        "padded_ngrams": mutant_source(ASSIGNMENT, "padded_ngrams__shortcut"),
-        "add_k_prob": mutant_source(ASSIGNMENT, "add_k_prob__no_vocab_size"),
-        "test_add_k_prob": "print('all tests passed')",
-    }
-    CHEATER_LOSES = ("test_padded_ngrams", "test_add_k_prob")
     FEEDBACK_STUDENT = "add_k_prob__no_errors"
-    FEEDBACK_SECRETS = ("abs_tol=1e-12", "19,970")
-
-    def exercise_args(self, solution, rng):
-        return {
-            "padded_ngrams": (["a"], 2),
-            "add_k_prob": ({("a",): solution["Counter"]({"b": 1})}, ("a",), "b", 1, 3),
-            "perplexity": (lambda h, w: 0.5, [["a"]], 2),
-            "continuation_counts": ([["a", "b"]],),
-            "kn_bigram_prob": (solution["Counter"]({("a", "b"): 1}), "a", "b", 0.5),
-            "top_k_temperature_probs": ([1.0, 2.0], 1.0, 1),
-        }
 
 
 @pytest.fixture(scope="module")
