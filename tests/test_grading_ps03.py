@@ -2,13 +2,14 @@
 
 Fast tests run the solution code of the instructor notebook in-process against independent
 references: torch's nn.LSTM and nn.GRU run over whole sequences (forward, and autograd for the
-backward pass chained through time), and course_lib.torch_lstm_gru's peephole LSTM; they also check
-that the visible tests catch the mistakes they are written for. The slow tests (GradingSuite in
-tests/grading.py) grade fake students with the real `nbgrader autograde`: the solution, the
-untouched release, one student per mutant of tests/mutants/ps03_lstm_gru/ (a wrong answer, or a
-correct one that imports a module of FORBIDDEN in solutions/ps03_lstm_gru/checks.py, absent while
-grading), and one who deleted a test cell.
+backward passes chained through time), course_lib.gru and course_lib.torch_lstm_gru's peephole
+LSTM; they also check that the visible tests catch the mistakes they are written for. The slow
+tests (GradingSuite in tests/grading.py) grade fake students with the real `nbgrader autograde`:
+the solution, the untouched release, one student per mutant of tests/mutants/ps03_lstm_gru/ (a
+wrong answer, or a correct one that imports a module of FORBIDDEN in
+solutions/ps03_lstm_gru/checks.py, absent while grading), and one who deleted a test cell.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,8 @@ MUTANTS = ROOT / "tests" / "mutants" / ASSIGNMENT
 class TestPs03Grading(GradingSuite):
     ASSIGNMENT = ASSIGNMENT
     EXERCISES = ("lstm_step_forward", "lstm_step_backward", "peephole_lstm_step_forward",
-                 "gru_step_forward", "gru_params_from_torch")
-    POINTS = 15
+                 "gru_step_forward", "gru_step_backward")
+    POINTS = 16
     WRITTEN_ID = "written_gradient_path"
     WRITTEN_ANSWER = "The RNN multiplies by W_h every step; the LSTM cell path only by f."
     DELETED = "test_lstm_step_backward"
@@ -147,28 +148,61 @@ def test_peephole_step_matches_the_torch_peephole_layer(solution, rng, scale):
             x[:, 0], state, c_state, *_lstm_params(layer), *peepholes[:2], peepholes[2][:-1])
 
 
+def _gru_params(gru):
+    """(Wx, Wh, bx, bh) of a one-layer nn.GRU in the homework's layout (zeros without biases)."""
+    zeros = torch.zeros(3 * gru.hidden_size, dtype=torch.float64)
+    with torch.no_grad():
+        params = (gru.weight_ih_l0.T, gru.weight_hh_l0.T,
+                  gru.bias_ih_l0 if gru.bias else zeros, gru.bias_hh_l0 if gru.bias else zeros)
+        return tuple(p.numpy().copy() for p in params)
+
+
 @pytest.mark.parametrize("bias", [True, False])
-def test_gru_params_and_step_match_nn_gru_over_a_sequence(solution, rng, bias):
+def test_gru_steps_match_nn_gru_and_autograd_through_time(solution, rng, bias):
+    """The solution's GRU step, forward and backward, chained over a sequence, equals nn.GRU's
+    output and torch autograd's gradients (inputs, initial state, weights and both biases)."""
     n, d, h, t = 3, 4, 5, 6
     torch.manual_seed(3)
     gru = nn.GRU(d, h, bias=bias, batch_first=True, dtype=torch.float64)
     if bias:
         with torch.no_grad():
             gru.bias_hh_l0.uniform_(-2.0, 2.0)  # r multiplies b_hn: this makes it visible
-    x, h0 = rng.normal(size=(n, t, d)), rng.normal(size=(n, h))
-    with torch.no_grad():
-        out, _ = gru(torch.from_numpy(x), torch.from_numpy(h0)[None])
-    params = solution["gru_params_from_torch"](gru)
-    for p in params:
-        p += 1.0  # the copies are the student's to change...
-    params = solution["gru_params_from_torch"](gru)  # ...the GRU is unchanged
-    state, hs = h0, []
+    x = torch.tensor(rng.normal(size=(n, t, d)), requires_grad=True)
+    h0 = torch.tensor(rng.normal(size=(1, n, h)), requires_grad=True)
+    dout = rng.normal(size=(n, t, h))
+    out, _ = gru(x, h0)
+    (out * torch.from_numpy(dout)).sum().backward()
+
+    params = _gru_params(gru)
+    state, hs, caches = h0[0].detach().numpy(), [], []
     for step in range(t):
-        state, cache = solution["gru_step_forward"](x[:, step], state, *params)
+        state, cache = solution["gru_step_forward"](x[:, step].detach().numpy(), state, *params)
         hs.append(state)
-    assert np.allclose(np.stack(hs, axis=1), out.numpy())
-    _, h_prev, _, _, r, z, n_gate, _ = cache
-    assert np.allclose(state, (1 - z) * n_gate + z * h_prev) and np.all((r > 0) & (r < 1))
+        caches.append(cache)
+    assert np.allclose(np.stack(hs, axis=1), out.detach().numpy())
+    dh_next, dx = np.zeros((n, h)), np.zeros((n, t, d))
+    totals = [np.zeros_like(p) for p in params]
+    for step in reversed(range(t)):
+        dx[:, step], dh_next, *grads = solution["gru_step_backward"](
+            dout[:, step] + dh_next, caches[step])
+        totals = [a + g for a, g in zip(totals, grads, strict=True)]
+    assert np.allclose(dx, x.grad.numpy()) and np.allclose(dh_next, h0.grad[0].numpy())
+    assert np.allclose(totals[0], gru.weight_ih_l0.grad.T.numpy())
+    assert np.allclose(totals[1], gru.weight_hh_l0.grad.T.numpy())
+    if bias:
+        assert np.allclose(totals[2], gru.bias_ih_l0.grad.numpy())
+        assert np.allclose(totals[3], gru.bias_hh_l0.grad.numpy())
+
+
+def test_gru_step_backward_matches_course_lib(solution, rng):
+    from course_lib import gru as reference
+
+    params = [rng.normal(size=s) for s in ((2, 9), (3, 9), (9,), (9,))]
+    x, h0, dh = rng.normal(size=(4, 2)), rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    _, cache = reference.gru_step_forward(x, h0, *params)
+    for got, want in zip(solution["gru_step_backward"](dh, cache),
+                         reference.gru_step_backward(dh, cache), strict=True):
+        assert np.allclose(got, want)
 
 
 def test_gru_functions_reject_bad_input(solution, rng):
@@ -178,11 +212,9 @@ def test_gru_functions_reject_bad_input(solution, rng):
         solution["gru_step_forward"](x, h0, *params[:3], params[3][None])
     with pytest.raises(ValueError, match="Wx must have shape"):
         solution["gru_step_forward"](x, h0, params[0][:, :-1], *params[1:])
-    with pytest.raises(TypeError, match="gru must be a torch.nn.GRU"):
-        solution["gru_params_from_torch"](nn.LSTM(2, 3))
-    for kwargs in ({"num_layers": 2}, {"bidirectional": True}):
-        with pytest.raises(ValueError, match="one layer and one direction"):
-            solution["gru_params_from_torch"](nn.GRU(2, 3, **kwargs))
+    _, cache = solution["gru_step_forward"](x, h0, *params)
+    with pytest.raises(ValueError, match="dh must have shape"):
+        solution["gru_step_backward"](h0[:1], cache)
 
 
 # -------------------------------------------------------------- the visible tests and the checks
@@ -205,7 +237,9 @@ def visible_test_passes(answer_source: str, exercise: str) -> bool:
                                     "peephole_lstm_step_forward__p_o_on_old_cell",
                                     "lstm_step_forward__swapped_gates",
                                     "gru_step_forward__reset_outside_bias",
-                                    "gru_params_from_torch__shares_memory"])
+                                    "gru_step_backward__reset_on_input_side",
+                                    "gru_step_backward__no_direct_path",
+                                    "gru_step_backward__z_sign"])
 def test_visible_tests_catch_the_common_mistakes(mutant):
     """Every peephole is exercised by the visible test (issue 8: dropping p_i used to pass)."""
     source = (MUTANTS / f"{mutant}.py").read_text()

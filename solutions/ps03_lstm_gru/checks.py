@@ -90,21 +90,38 @@ visible = gru_problem(0, 3, 4, 5)
 x, h, Wx, Wh, bx, bh = gru_problem(4, 5, 2, 3, bias_hh=2.0)
 """
 
-GRU_PARAMS = """
-torch.manual_seed(5)
-visible = nn.GRU(3, 4, batch_first=True, dtype=torch.float64)
-gru32 = nn.GRU(2, 3, batch_first=True)
-nobias = nn.GRU(2, 3, bias=False, batch_first=True, dtype=torch.float64)
+# the caches are built with the forward formulas of exercise 4 (not the exercise graded here)
+GRU_BACKWARD = """
+def gru_cache(x, h_prev, Wx, Wh, bx, bh):
+    H = h_prev.shape[1]
+    ax, ah = x @ Wx + bx, h_prev @ Wh + bh
+    r, z = sigmoid(ax[:, :H] + ah[:, :H]), sigmoid(ax[:, H : 2 * H] + ah[:, H : 2 * H])
+    n = np.tanh(ax[:, 2 * H :] + r * ah[:, 2 * H :])
+    return (x, h_prev, Wx, Wh, r, z, n, ah[:, 2 * H :])
 
 
-def kinds(params):
-    return [(type(p).__name__, str(p.dtype)) for p in params]
+def backward_problem(seed, N, D, H, bias=1.0, scale=1.0):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    cell = nn.GRUCell(D, H, dtype=torch.float64)
+    with torch.no_grad():
+        cell.bias_hh.uniform_(-bias, bias)
+    Wx, Wh, bx, bh = gru_cell_params(cell)
+    x, h_prev, dh = rng.normal(size=(N, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    return dh, gru_cache(x, h_prev, scale * Wx, scale * Wh, bx, bh)
 
 
-def gru_after_changing(gru):
-    for p in gru_params_from_torch(gru):
-        p += 1.0
-    return [q.detach().clone() for q in gru.parameters()]
+def visible_problem():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    cell = nn.GRUCell(2, 4, dtype=torch.float64)
+    with torch.no_grad():
+        cell.bias_hh.uniform_(-1.0, 1.0)
+    x, h_prev, dh = rng.normal(size=(3, 2)), rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    return dh, gru_cache(x, h_prev, *gru_cell_params(cell))
+
+
+dh, cache = backward_problem(6, 5, 3, 2, bias=2.0)
 """
 
 EXERCISES = [
@@ -180,22 +197,19 @@ EXERCISES = [
         ),
     ),
     Exercise(
-        answer="gru_params_from_torch",
-        test="test_gru_params_from_torch",
-        fixture=GRU_PARAMS,
+        answer="gru_step_backward",
+        test="test_gru_step_backward",
+        fixture=GRU_BACKWARD,
         cases=(
-            "gru_params_from_torch(visible)",
-            "kinds(gru_params_from_torch(visible))",
-            "gru_after_changing(visible)",
-            "gru_params_from_torch(gru32)",
-            "kinds(gru_params_from_torch(gru32))",
-            "gru_after_changing(gru32)",
-            "gru_params_from_torch(nobias)",
-            "kinds(gru_params_from_torch(nobias))",
-            "gru_params_from_torch(nn.GRUCell(2, 3))",
-            "gru_params_from_torch(nn.LSTM(3, 4))",
-            "gru_params_from_torch(nn.GRU(2, 3, num_layers=2))",
-            "gru_params_from_torch(nn.GRU(2, 3, bidirectional=True))",
+            "gru_step_backward(*visible_problem())",
+            "gru_step_backward(dh, cache)",
+            "gru_step_backward(np.zeros_like(dh), cache)",
+            "gru_step_backward(*backward_problem(10, 1, 1, 1))",
+            "gru_step_backward(*backward_problem(11, 4, 5, 3, bias=0.0))",
+            "gru_step_backward(*backward_problem(12, 2, 3, 6, scale=3.0))",
+            "gru_step_backward(dh[:1], cache)",
+            "gru_step_backward(dh[:, :1], cache)",
+            "gru_step_backward(dh[0], cache)",
         ),
     ),
 ]
