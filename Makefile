@@ -1,12 +1,12 @@
 # Every target bootstraps .venv itself, so any of them works as the first command on a fresh machine.
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  ?= $(VENV)/.installed
 # nbgrader shells out to `alembic`, so the venv's bin/ must be on PATH.
-RUN    := PATH="$(CURDIR)/$(BIN):$$PATH"
+RUN    := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: lab test run assignments bench lint clean
+.PHONY: lab test run assignments grade bench lint clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lab: $(STAMP)  ## open JupyterLab on the course
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(LAB_ROOT)
+	mkdir -p exchange
+	$(RUN) $(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(LAB_ROOT)
 
 test: $(STAMP)  ## lint, package tests, grading round trips, and every lecture notebook (nbval)
 	$(BIN)/ruff check course_lib tests benchmarks
@@ -30,6 +31,10 @@ run: $(STAMP)  ## execute every lecture notebook in order into build/, one line 
 assignments: $(STAMP)  ## regenerate assignments/ (student versions) from solutions/
 	$(RUN) $(BIN)/python -m course_lib.tools.release
 
+grade: $(STAMP)  ## autograde every submission of A (e.g. make grade A=ps01_ngrams), in parallel
+	@test -n "$(A)" || { echo "usage: make grade A=<assignment>"; exit 2; }
+	$(RUN) $(BIN)/python -m course_lib.grading $(A)
+
 bench: $(STAMP)  ## speed ratios against reference implementations
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(RUN) $(BIN)/python $$f || exit 1; done
 
@@ -37,4 +42,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check course_lib tests benchmarks
 
 clean:
-	rm -rf build gradebook.db submitted autograded feedback
+	rm -rf build gradebook.db submitted autograded feedback exchange .grading-cache

@@ -1,9 +1,10 @@
 """nbgrader configuration of the course (read by every `nbgrader ...` command run in this folder).
 
-Layout: the instructor writes each homework in solutions/<name>/<name>.ipynb (solutions, hidden
-tests, mark schemes); `make assignments` (course_lib.tools.release) turns it into the student
-version assignments/<name>/<name>.ipynb. Grading uses nbgrader's default folders submitted/,
-autograded/ and feedback/ and the gradebook.db below, all git-ignored.
+Layout: the instructor writes each homework in solutions/<name>/<name>.ipynb (solutions, mark
+schemes) with its hidden checks in solutions/<name>/checks.py; `make assignments`
+(course_lib.tools.release) turns it into the student version assignments/<name>/<name>.ipynb and
+records it in the gradebook. Grading uses nbgrader's default folders submitted/, autograded/ and
+feedback/, the exchange/ folder and the gradebook.db below, all git-ignored.
 """
 
 from pathlib import Path
@@ -13,8 +14,16 @@ c = get_config()  # noqa: F821 (traitlets defines get_config when it runs this f
 # The folder of this file, so that a copy of the course (e.g. in a test) is self-contained.
 COURSE_ROOT = Path(__file__).resolve().parent
 
-# Recorded in the gradebook and used by nbgrader's exchange if the course ever runs on a hub.
+# Recorded in the gradebook and used by nbgrader's exchange.
 c.CourseDirectory.course_id = "seqmodels-nlp"
+# The exchange (release -> fetch -> submit -> collect) of a single-machine course: a folder of
+# the course (git-ignored), so that the nbgrader commands and JupyterLab's Assignment List work
+# without a JupyterHub and without root. A hub overrides it with its shared exchange.
+c.Exchange.root = str(COURSE_ROOT / "exchange")
+try:
+    (COURSE_ROOT / "exchange").mkdir(exist_ok=True)
+except OSError:  # a read-only copy of the course: the exchange commands will say so
+    pass
 # Every nbgrader path below is relative to the course root, whatever the current directory.
 c.CourseDirectory.root = str(COURSE_ROOT)
 # Instructor versions of the homework (nbgrader's "source" step).
@@ -82,5 +91,5 @@ c.Autograde.autograde_preprocessors = [
 c.GenerateFeedback.preprocessors = [
     NBGRADER + "GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    NBGRADER + "ClearMarkScheme",
+    PLUGINS + "ClearMarkScheme",
 ]

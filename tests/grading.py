@@ -70,8 +70,9 @@ ROOT = Path(__file__).resolve().parents[1]  # the course
 MUTANTS_DIR = ROOT / "tests" / "mutants"
 SHORTCUT = "shortcut"  # a mutant whose name starts with this uses a forbidden module
 WORKERS = 2  # autograde runs in parallel (one per core of the course's 2-core machines)
-# per-cell kernel timeout while tests grade: a hostile endless loop must not cost minutes
-TEST_CELL_TIMEOUT = 20
+# time limits while tests grade (kernel cell, one exercise): an endless loop must not cost minutes
+TEST_CELL_TIMEOUT = 15
+TEST_EXERCISE_TIMEOUT = 15
 
 
 # ----------------------------------------------------------------------------- notebook anatomy
@@ -306,10 +307,11 @@ class GradedCourse:
         return errors
 
     def feedback_html(self, student: str) -> str:
-        """Generate the student's feedback with the course config and return its HTML."""
+        """The student's feedback HTML (generated with the course config at the first call)."""
         root = self.roots[student]
-        nbgrader(root, "generate_feedback", self.assignment, f"--student={student}", "--force")
         path = root / "feedback" / student / self.assignment / f"{self.notebook_id}.html"
+        if not path.exists():  # one nbgrader run makes every student's feedback of this copy
+            nbgrader(root, "generate_feedback", self.assignment, "--force")
         return path.read_text()
 
 
@@ -334,6 +336,16 @@ def write_submission(course: Path, assignment: str, student: str, notebook_id: s
     return target
 
 
+def deal(courses: list[Path], assignment: str, submissions: dict, notebook_id: str):
+    """Write the submissions into the course copies, students in sorted order round robin;
+    returns {student: its course copy}."""
+    roots = {}
+    for i, student in enumerate(sorted(submissions)):
+        roots[student] = courses[i % len(courses)]
+        write_submission(roots[student], assignment, student, notebook_id, submissions[student])
+    return roots
+
+
 def prepare_course(root, assignment: str, workdir) -> tuple[Path, str]:
     """A temporary course copy with the assignment in its gradebook; returns (course, log)."""
     course = copy_course(root, assignment, workdir)
@@ -353,7 +365,8 @@ def autograde(root, assignment: str, submissions: dict, workdir, notebook_id=Non
     - workdir: an empty folder for the temporary course copies.
     - notebook_id: file stem of the graded notebook; None means the assignment's name.
     - workers: number of course copies graded at the same time.
-    - courses: already prepared course folders (see prepare_course), one per worker, or None.
+    - courses: already prepared course folders (see prepare_course), one per worker, or None;
+      if they already hold the submissions (see deal), pass submissions all the same.
 
     Returns:
     - GradedCourse with every student's scores.
@@ -364,18 +377,19 @@ def autograde(root, assignment: str, submissions: dict, workdir, notebook_id=Non
     students = sorted(submissions)
     workers = max(1, min(workers, len(students)))
     log = ""
+    already_dealt = courses is not None and (Path(courses[0]) / "submitted").exists()
     if courses is None:
         prepared = [prepare_course(root, assignment, Path(workdir) / f"course{i}")
                     for i in range(workers)]
         courses, log = [c for c, _ in prepared], "".join(lg for _, lg in prepared)
-    roots = {}
-    for i, student in enumerate(students):
-        roots[student] = courses[i % workers]
-        write_submission(roots[student], assignment, student, notebook_id, submissions[student])
+    roots = ({s: courses[i % workers] for i, s in enumerate(students)} if already_dealt
+             else deal(courses, assignment, submissions, notebook_id))
 
     def run(course):
         done = nbgrader(course, "autograde", assignment, "--create",
-                        f"--ExecutePreprocessor.timeout={TEST_CELL_TIMEOUT}", check=False)
+                        f"--ExecutePreprocessor.timeout={TEST_CELL_TIMEOUT}",
+                        f"--DecideScores.max_exercise_seconds={TEST_EXERCISE_TIMEOUT}",
+                        check=False)
         return done.stdout + done.stderr
 
     with ThreadPoolExecutor(workers) as pool:

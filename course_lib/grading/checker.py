@@ -174,13 +174,14 @@ class Worker:
 
 
 def run_answers(checks: AssignmentChecks, set_up: str, answers: dict[str, str],
-                exercises=None) -> dict[str, list[dict | None]]:
+                exercises=None, max_seconds: float | None = None) -> dict[str, list[dict | None]]:
     """Run every exercise on the given answer cells, each in a fresh child of one worker.
 
     Inputs:
     - checks: the assignment's checks; set_up: source of the trusted set-up cell.
     - answers: {answer grade_id: source} (a missing answer runs as an empty cell).
     - exercises: the Exercise objects to run (default: all).
+    - max_seconds: if given, a cap on every exercise's own timeout.
 
     Returns:
     - {test grade_id: [result dict or None per case]}.
@@ -196,7 +197,8 @@ def run_answers(checks: AssignmentChecks, set_up: str, answers: dict[str, str],
                 "forbidden": list(checks.forbidden),
                 "sandboxed": sandbox.enabled(),
             }
-            out[exercise.test] = worker.run(job, exercise.timeout)
+            timeout = min(exercise.timeout, max_seconds or exercise.timeout)
+            out[exercise.test] = worker.run(job, timeout)
     return out
 
 
@@ -204,10 +206,18 @@ def run_answers(checks: AssignmentChecks, set_up: str, answers: dict[str, str],
 _REFERENCES: dict[str, dict[str, list[dict]]] = {}
 
 
-def reference_results(checks: AssignmentChecks, source_nb) -> dict[str, list[dict]]:
-    """The instructor solution's results (computed once per process for the same sources)."""
+def reference_results(checks: AssignmentChecks, source_nb,
+                      cache_dir: Path | None = None) -> dict[str, list[dict]]:
+    """The instructor solution's results, computed once for the same sources.
+
+    They are kept in memory, and in ``cache_dir`` (a folder of the course that no sandbox sees)
+    when given, so that grading processes started one per student share them.
+    """
     set_up, answers = set_up_source(source_nb), answer_sources(source_nb)
     key = hashlib.sha256(repr((checks, set_up, sorted(answers.items()))).encode()).hexdigest()
+    cached = Path(cache_dir) / f"reference-{key[:32]}.json" if cache_dir else None
+    if key not in _REFERENCES and cached is not None and cached.is_file():
+        _REFERENCES[key] = json.loads(cached.read_text())
     if key not in _REFERENCES:
         results = run_answers(checks, set_up, answers)
         for exercise in checks.exercises:
@@ -217,6 +227,11 @@ def reference_results(checks: AssignmentChecks, source_nb) -> dict[str, list[dic
                         f"the reference answer of {exercise.answer!r} gave no result for case "
                         f"{i} ({exercise.case_list[i].expr!r}): {result}")
         _REFERENCES[key] = results
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(results))
+            partial.replace(cached)
     return _REFERENCES[key]
 
 
@@ -252,8 +267,13 @@ def judge(exercise: Exercise, got: list[dict | None], want: list[dict]) -> Verdi
     return verdict
 
 
-def grade_notebook(source_nb, submitted_nb, checks: AssignmentChecks) -> dict[str, Verdict]:
-    """Grade every exercise of a submission; {test grade_id: Verdict}."""
-    reference = reference_results(checks, source_nb)
-    student = run_answers(checks, set_up_source(source_nb), answer_sources(submitted_nb))
+def grade_notebook(source_nb, submitted_nb, checks: AssignmentChecks,
+                   max_seconds: float | None = None, cache_dir=None) -> dict[str, Verdict]:
+    """Grade every exercise of a submission; {test grade_id: Verdict}.
+
+    max_seconds caps each exercise's time (the checks' own timeouts otherwise); cache_dir keeps
+    the reference results (see reference_results)."""
+    reference = reference_results(checks, source_nb, cache_dir)
+    student = run_answers(checks, set_up_source(source_nb), answer_sources(submitted_nb),
+                          max_seconds=max_seconds)
     return {e.test: judge(e, student[e.test], reference[e.test]) for e in checks.exercises}

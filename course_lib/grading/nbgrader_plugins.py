@@ -7,6 +7,8 @@
   kernel that dies or exits mid-notebook ends the run, never the grading.
 - ``CapOutputs``: every cell's outputs are cut to a byte budget.
 - ``DecideScores``: the scores, decided outside the kernel (see ``checker``).
+- ``ClearMarkScheme``: nbgrader's, quiet in ``generate_feedback`` (nbgrader's own warns that
+  the HTML exporter's ``display_data_priority`` setting is "not recognized").
 
 See ``course_lib.grading`` for the whole design.
 """
@@ -25,8 +27,9 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters import NotebookExporter
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearMarkScheme as NbgraderClearMarkScheme
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer
+from traitlets import Float, Integer, List
 
 from course_lib.grading import sandbox
 from course_lib.grading.checker import grade_notebook, nbgrader_meta
@@ -34,6 +37,7 @@ from course_lib.grading.checks import load_checks
 
 MAX_NOTEBOOK_BYTES = 50 * 1024**2  # a bigger "notebook" is not read at all
 PASSED, FAILED = "passed", "FAILED"
+CACHE_DIR = ".grading-cache"  # reference results, in the course folder (no sandbox sees it)
 
 
 def _course(config) -> CourseDirectory:
@@ -263,11 +267,16 @@ def verdict_outputs(verdict) -> list:
 class DecideScores(NbGraderPreprocessor):
     """Grade every exercise outside the kernel and write the verdict into its test cell."""
 
+    max_exercise_seconds = Float(
+        None, allow_none=True, help="cap on every exercise's time limit (checks.py's otherwise)"
+    ).tag(config=True)
+
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         checks = load_checks(_source_folder(self.config, info["assignment"]))
         source_nb = _source_notebook(self.config, info["assignment"], info["notebook"])
-        verdicts = grade_notebook(source_nb, nb, checks)
+        cache = Path(_course(self.config).root) / CACHE_DIR
+        verdicts = grade_notebook(source_nb, nb, checks, self.max_exercise_seconds, cache)
         for cell in nb.cells:
             meta = nbgrader_meta(cell)
             if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
@@ -280,3 +289,11 @@ class DecideScores(NbGraderPreprocessor):
             else:
                 cell.outputs = verdict_outputs(verdict)
         return nb, resources
+
+
+# ---------------------------------------------------------------------------- its feedback
+class ClearMarkScheme(NbgraderClearMarkScheme):
+    """nbgrader's ClearMarkScheme, accepting the display_data_priority the HTML exporter sets."""
+
+    display_data_priority = List(["text/html", "application/pdf", "text/latex", "image/svg+xml",
+                                  "image/png", "image/jpeg", "text/plain"]).tag(config=True)

@@ -89,6 +89,9 @@ def same(got, want, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
         return got.get("v") == want["v"] and type(got.get("v")) is type(want["v"])
     if kind == "num":
         return _close_number(got.get("v"), want["v"], rtol, atol)
+    if kind == "array" and want["kind"] == "bool":
+        return got.get("kind") == "bool" and got.get("shape") == want["shape"] and (
+            got.get("v") == want["v"])
     if kind == "array":
         return (got.get("kind") == want["kind"] and got.get("shape") == want["shape"]
                 and isinstance(got.get("v"), list) and len(got["v"]) == len(want["v"])

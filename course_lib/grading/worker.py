@@ -25,6 +25,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 from course_lib.grading.plain import encode
 
@@ -95,13 +96,35 @@ def _child() -> None:
     os._exit(0)
 
 
-def _end_leftovers(sandboxed: bool, child: int | None) -> None:
-    """Kill what the previous child left running (in the sandbox: every process but us)."""
-    if sandboxed:
+def _live_others() -> list[int]:
+    """Processes of our PID namespace, other than us and its init, that are not yet dead."""
+    live = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in (1, os.getpid()):
+            continue
         try:
-            os.kill(-1, signal.SIGKILL)  # our own PID namespace: spares only us and its init
-        except ProcessLookupError:
-            pass
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X"):
+            live.append(int(entry))
+    return live
+
+
+def _end_leftovers(sandboxed: bool, child: int | None) -> None:
+    """Kill what the previous child left running (in the sandbox: every process but us), and
+    wait until it is dead, so that no leftover can read the next exercise."""
+    if sandboxed:
+        for _ in range(2000):
+            try:
+                os.kill(-1, signal.SIGKILL)  # our own PID namespace: spares only us and its init
+            except ProcessLookupError:
+                pass
+            if not _live_others():
+                return
+            time.sleep(0.001)
+        raise RuntimeError("processes of the previous exercise would not die")
     elif child is not None:
         try:
             os.killpg(child, signal.SIGKILL)
