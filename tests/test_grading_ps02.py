@@ -1,31 +1,30 @@
 """Homework 2 (RNNs and BPTT): its solutions are right and its grader gives the right points.
 
 Fast tests run the solution code of the instructor notebook in-process against independent
-references (torch.nn.RNN and autograd, torch's clip_grad_norm_ and cross_entropy, course_lib) and
-run the whole notebook, ungraded demo included. The slow tests grade about 25 fake students with
-the real `nbgrader autograde`, once (see GradingSuite in tests/grading.py): the solution, the
-untouched release, one student per mutant of tests/mutants/ps02_rnn_bptt/ (a wrong answer, or a
-correct one that calls course_lib.rnn / course_lib.clipping / course_lib.torch_rnn), one who
-deleted a test cell and one who edited the set-up and a test cell.
+references (torch.nn.RNN and autograd, torch's clip_grad_norm_ and cross_entropy, course_lib),
+run the whole notebook, ungraded demo included, and check that the visible tests catch the
+mistakes they are written for. The slow tests (GradingSuite in tests/grading.py) grade fake
+students with the real `nbgrader autograde`: the solution, the untouched release, one student per
+mutant of tests/mutants/ps02_rnn_bptt/ (a wrong answer, or a correct one that imports a module of
+FORBIDDEN in solutions/ps02_rnn_bptt/checks.py, absent while grading), and one who deleted a test
+cell.
 
-Exercise 3 (rnn_backward) calls exercise 2 (rnn_step_backward); its test cell swaps in a
-stand-in (visible part) and a correct reference (hidden part) for rnn_step_backward, so that a
-wrong exercise 2 costs only exercise 2's points: the mutants of exercise 2 check exactly that.
+Exercise 3 (rnn_backward) calls exercise 2 (rnn_step_backward); its visible test and its hidden
+cases swap in a stand-in or a correct rnn_step_backward, so that a wrong exercise 2 costs only
+exercise 2's points: the mutants of exercise 2 check exactly that.
 """
-
 from __future__ import annotations
 
 import math
-import sys
+import re
 
 import numpy as np
 import pytest
 import torch
 from grading import (
-    NO_DETECTOR,
+    ROOT,
     GradingSuite,
     autograded_points,
-    mutant_source,
     nbgrader_meta,
     run_cells,
     source_notebook,
@@ -33,8 +32,10 @@ from grading import (
 from torch_refs import torch_reference
 
 from course_lib import clipping, rnn
+from course_lib.grading.checks import load_checks
 
 ASSIGNMENT = "ps02_rnn_bptt"
+MUTANTS = ROOT / "tests" / "mutants" / ASSIGNMENT
 
 
 class TestPs02Grading(GradingSuite):
@@ -47,36 +48,8 @@ class TestPs02Grading(GradingSuite):
     WRITTEN_ANSWER = (
         "The Jacobian product is bounded by sigma_max^k; clipping caps exploding steps."
     )
-    HIDDEN_REPORTS = {  # rnn_backward's hidden checks run with a correct rnn_step_backward
-        "test_rnn_backward":
-            'run_hidden_checks(_checks, {"rnn_step_backward": _reference_step_backward})',
-    }
-    SHORTCUT_VARIANTS = True  # rnn_step_forward__shortcut_torch_rnn
-    DETECTOR_ERRORS = (AssertionError, RuntimeError, ImportError)
     DELETED = "test_clip_grad_norm"
-    # disables the shortcut detector and a test cell, to hide two wrong answers
-    CHEATS = {
-        "setup": "import math\n"
-        "import numpy as np\n" + NO_DETECTOR,
-        "rnn_step_forward": mutant_source(ASSIGNMENT, "rnn_step_forward__shortcut"),
-        "clip_grad_norm": mutant_source(ASSIGNMENT, "clip_grad_norm__per_array"),
-        "test_clip_grad_norm": "print('all tests passed')",
-    }
-    CHEATER_LOSES = ("test_rnn_step_forward", "test_clip_grad_norm")
-    FEEDBACK_STUDENT = "temporal_softmax_loss__no_max_shift"
-    FEEDBACK_SECRETS = ("_loop_loss", "_reference_step_backward", "submultiplicativity")
-
-    def exercise_args(self, solution, rng):
-        x, h0, Wx, Wh, b = _rnn_problem(rng)
-        _, caches = solution["rnn_forward"](x, h0, Wx, Wh, b)
-        scores, y = rng.normal(size=(2, 3, 4)), rng.integers(0, 4, size=(2, 3))
-        return {
-            "rnn_step_forward": (x[:, 0], h0, Wx, Wh, b),
-            "rnn_step_backward": (rng.normal(size=h0.shape), caches[0]),
-            "rnn_backward": (rng.normal(size=(*x.shape[:2], h0.shape[1])), caches),
-            "clip_grad_norm": ({"Wx": Wx, "b": b}, 0.5),
-            "temporal_softmax_loss": (scores, y, np.array([[1, 1, 0], [1, 0, 0]], dtype=bool)),
-        }
+    FEEDBACK_STUDENT = "rnn_step_forward__broadcast_h_prev"  # passes the visible tests only
 
 
 @pytest.fixture(scope="module")
@@ -231,26 +204,51 @@ def test_whole_notebook_runs_and_the_demo_shows_vanishing_and_exploding(capsys, 
     assert "clipped to 1" in out
 
 
-# --------------------------------------------------------------------- the shortcut detector
-def test_detector_blocks_modules_imported_only_at_call_time(solution, monkeypatch):
-    """An off-limits module not imported yet cannot be imported during a checked call (in the
-    graded kernels, course_lib.rnn is imported by nobody: this is the path they take)."""
-    import importlib
-
-    monkeypatch.delitem(sys.modules, "course_lib.torch_rnn", raising=False)
-
-    def sneaky():
-        return importlib.import_module("course_lib." + "torch_rnn").RNN
-
-    with pytest.raises(ImportError, match="course_lib.torch_rnn is off limits"):
-        solution["check_no_shortcut"](sneaky)
-    assert "course_lib.torch_rnn" not in sys.modules  # blocked before torch was even imported
-    assert solution["check_no_shortcut"](lambda: 7) == 7
+# -------------------------------------------------------------- the visible tests and the checks
+def visible_test_passes(answer_source: str, exercise: str) -> bool:
+    """Whether the visible test cell of `exercise` passes when its answer cell holds
+    answer_source (run in-process after the set-up cell)."""
+    nb = source_notebook(ASSIGNMENT)
+    namespace = run_cells(nb, lambda cell: nbgrader_meta(cell).get("grade_id") == "setup")
+    exec(answer_source, namespace)
+    test = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == f"test_{exercise}")
+    try:
+        exec(test.source, namespace)
+    except AssertionError:
+        return False
+    return True
 
 
-def test_replacing_restores_the_notebook_functions(solution):
-    original = solution["rnn_step_backward"]
-    with pytest.raises(KeyError), solution["replacing"](rnn_step_backward=len, new_name=abs):
-        assert solution["rnn_step_backward"] is len and solution["new_name"] is abs
-        raise KeyError("a failing test")
-    assert solution["rnn_step_backward"] is original and "new_name" not in solution
+@pytest.mark.parametrize("mutant", ["temporal_softmax_loss__no_max_shift",
+                                    "rnn_step_forward__transposed_wh",
+                                    "clip_grad_norm__in_place"])
+def test_visible_tests_catch_the_common_mistakes(mutant):
+    source = (MUTANTS / f"{mutant}.py").read_text()
+    assert not visible_test_passes(source, mutant.split("__")[0])
+
+
+def test_solution_passes_its_visible_tests_and_the_feedback_mutant_too():
+    nb = source_notebook(ASSIGNMENT)
+    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells
+               if c.cell_type == "code" and nbgrader_meta(c).get("solution")}
+    assert visible_test_passes(answers["rnn_step_forward"], "rnn_step_forward")
+    feedback = TestPs02Grading.FEEDBACK_STUDENT
+    assert visible_test_passes((MUTANTS / f"{feedback}.py").read_text(), "rnn_step_forward")
+
+
+def test_forbidden_modules_include_every_module_built_on_the_course_rnn_code():
+    forbidden = load_checks(ROOT / "solutions" / ASSIGNMENT).forbidden
+    core = {"course_lib.rnn", "course_lib.clipping", "course_lib.torch_rnn"}
+    assert core <= set(forbidden)
+    for path in sorted((ROOT / "course_lib").glob("*.py")):
+        imported = set(re.findall(r"^\s*(?:from|import) (course_lib\.\w+)", path.read_text(), re.M))
+        if imported & core:
+            assert f"course_lib.{path.stem}" in forbidden, f"{path.stem} imports {imported & core}"
+
+
+def test_notebook_and_fixtures_use_no_forbidden_module():
+    """The visible tests run in the graded kernel too, where these modules are absent."""
+    checks = load_checks(ROOT / "solutions" / ASSIGNMENT)
+    code = "".join(c.source for c in source_notebook(ASSIGNMENT).cells if c.cell_type == "code")
+    for text in [code] + [e.fixture for e in checks.exercises]:
+        assert not any(name in text for name in checks.forbidden)

@@ -2,67 +2,47 @@
 
 Fast tests run the solution code of the instructor notebook in-process against independent
 references: torch's nn.LSTM and nn.GRU run over whole sequences (forward, and autograd for the
-backward pass chained through time), and course_lib.torch_lstm_gru's peephole LSTM. The slow tests
-grade about 25 fake students with the real `nbgrader autograde`, once (see GradingSuite in
-tests/grading.py): the solution, the untouched release, one student per mutant of
-tests/mutants/ps03_lstm_gru/ (a wrong answer, or a correct one that calls course_lib.lstm /
-course_lib.gru / course_lib.torch_lstm_gru), one who deleted a test cell and one who edited the
-set-up cell and a test cell.
+backward passes chained through time), course_lib.gru and course_lib.torch_lstm_gru's peephole
+LSTM; they also check that the visible tests catch the mistakes they are written for. The slow
+tests (GradingSuite in tests/grading.py) grade fake students with the real `nbgrader autograde`:
+the solution, the untouched release, one student per mutant of tests/mutants/ps03_lstm_gru/ (a
+wrong answer, or a correct one that imports a module of FORBIDDEN in
+solutions/ps03_lstm_gru/checks.py, absent while grading), and one who deleted a test cell.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 import torch
 from grading import (
-    NO_DETECTOR,
+    ROOT,
     GradingSuite,
     is_set_up_or_answer,
-    mutant_source,
+    nbgrader_meta,
     run_cells,
     source_notebook,
 )
 from torch import nn
 
+from course_lib.grading.checks import load_checks
 from course_lib.torch_lstm_gru import LSTM as TorchPeepholeLSTM
 
 ASSIGNMENT = "ps03_lstm_gru"
+MUTANTS = ROOT / "tests" / "mutants" / ASSIGNMENT
 
 
 class TestPs03Grading(GradingSuite):
     ASSIGNMENT = ASSIGNMENT
     EXERCISES = ("lstm_step_forward", "lstm_step_backward", "peephole_lstm_step_forward",
-                 "gru_step_forward", "gru_params_from_torch")
-    POINTS = 15
+                 "gru_step_forward", "gru_step_backward")
+    POINTS = 16
     WRITTEN_ID = "written_gradient_path"
     WRITTEN_ANSWER = "The RNN multiplies by W_h every step; the LSTM cell path only by f."
     DELETED = "test_lstm_step_backward"
-    # disables the shortcut detector and a test cell, to hide two wrong answers
-    CHEATS = {
-        "setup": "import numpy as np\nimport torch\nfrom torch import nn\n"
-        "def sigmoid(a):\n    return 1 / (1 + np.exp(-a))\n" + NO_DETECTOR,
-        "lstm_step_forward": mutant_source(ASSIGNMENT, "lstm_step_forward__shortcut"),
-        "gru_step_forward": mutant_source(ASSIGNMENT, "gru_step_forward__z_swapped"),
-        "test_gru_step_forward": "print('all visible tests passed')",
-    }
-    CHEATER_LOSES = ("test_lstm_step_forward", "test_gru_step_forward")
-    FEEDBACK_STUDENT = "lstm_step_forward__partial_checks"
-    FEEDBACK_SECRETS = ("_want_gates", "diag(f_t)")
-
-    def exercise_args(self, solution, rng):
-        n, d, h = 2, 3, 4
-        x, h0, c0 = rng.normal(size=(n, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h))
-        lstm = (rng.normal(size=(d, 4 * h)), rng.normal(size=(h, 4 * h)), rng.normal(size=4 * h))
-        _, _, cache = solution["lstm_step_forward"](x, h0, c0, *lstm)
-        gru = nn.GRU(d, h, dtype=torch.float64)
-        return {
-            "lstm_step_forward": (x, h0, c0, *lstm),
-            "lstm_step_backward": (h0, c0, cache),
-            "peephole_lstm_step_forward": (x, h0, c0, *lstm, *rng.normal(size=(3, h))),
-            "gru_step_forward": (x, h0, *solution["gru_params_from_torch"](gru)),
-            "gru_params_from_torch": (gru,),
-        }
+    FEEDBACK_STUDENT = "lstm_step_forward__partial_checks"  # passes the visible tests only
 
 
 @pytest.fixture(scope="module")
@@ -168,28 +148,61 @@ def test_peephole_step_matches_the_torch_peephole_layer(solution, rng, scale):
             x[:, 0], state, c_state, *_lstm_params(layer), *peepholes[:2], peepholes[2][:-1])
 
 
+def _gru_params(gru):
+    """(Wx, Wh, bx, bh) of a one-layer nn.GRU in the homework's layout (zeros without biases)."""
+    zeros = torch.zeros(3 * gru.hidden_size, dtype=torch.float64)
+    with torch.no_grad():
+        params = (gru.weight_ih_l0.T, gru.weight_hh_l0.T,
+                  gru.bias_ih_l0 if gru.bias else zeros, gru.bias_hh_l0 if gru.bias else zeros)
+        return tuple(p.numpy().copy() for p in params)
+
+
 @pytest.mark.parametrize("bias", [True, False])
-def test_gru_params_and_step_match_nn_gru_over_a_sequence(solution, rng, bias):
+def test_gru_steps_match_nn_gru_and_autograd_through_time(solution, rng, bias):
+    """The solution's GRU step, forward and backward, chained over a sequence, equals nn.GRU's
+    output and torch autograd's gradients (inputs, initial state, weights and both biases)."""
     n, d, h, t = 3, 4, 5, 6
     torch.manual_seed(3)
     gru = nn.GRU(d, h, bias=bias, batch_first=True, dtype=torch.float64)
     if bias:
         with torch.no_grad():
             gru.bias_hh_l0.uniform_(-2.0, 2.0)  # r multiplies b_hn: this makes it visible
-    x, h0 = rng.normal(size=(n, t, d)), rng.normal(size=(n, h))
-    with torch.no_grad():
-        out, _ = gru(torch.from_numpy(x), torch.from_numpy(h0)[None])
-    params = solution["gru_params_from_torch"](gru)
-    for p in params:
-        p += 1.0  # the copies are the student's to change...
-    params = solution["gru_params_from_torch"](gru)  # ...the GRU is unchanged
-    state, hs = h0, []
+    x = torch.tensor(rng.normal(size=(n, t, d)), requires_grad=True)
+    h0 = torch.tensor(rng.normal(size=(1, n, h)), requires_grad=True)
+    dout = rng.normal(size=(n, t, h))
+    out, _ = gru(x, h0)
+    (out * torch.from_numpy(dout)).sum().backward()
+
+    params = _gru_params(gru)
+    state, hs, caches = h0[0].detach().numpy(), [], []
     for step in range(t):
-        state, cache = solution["gru_step_forward"](x[:, step], state, *params)
+        state, cache = solution["gru_step_forward"](x[:, step].detach().numpy(), state, *params)
         hs.append(state)
-    assert np.allclose(np.stack(hs, axis=1), out.numpy())
-    _, h_prev, _, _, r, z, n_gate, _ = cache
-    assert np.allclose(state, (1 - z) * n_gate + z * h_prev) and np.all((r > 0) & (r < 1))
+        caches.append(cache)
+    assert np.allclose(np.stack(hs, axis=1), out.detach().numpy())
+    dh_next, dx = np.zeros((n, h)), np.zeros((n, t, d))
+    totals = [np.zeros_like(p) for p in params]
+    for step in reversed(range(t)):
+        dx[:, step], dh_next, *grads = solution["gru_step_backward"](
+            dout[:, step] + dh_next, caches[step])
+        totals = [a + g for a, g in zip(totals, grads, strict=True)]
+    assert np.allclose(dx, x.grad.numpy()) and np.allclose(dh_next, h0.grad[0].numpy())
+    assert np.allclose(totals[0], gru.weight_ih_l0.grad.T.numpy())
+    assert np.allclose(totals[1], gru.weight_hh_l0.grad.T.numpy())
+    if bias:
+        assert np.allclose(totals[2], gru.bias_ih_l0.grad.numpy())
+        assert np.allclose(totals[3], gru.bias_hh_l0.grad.numpy())
+
+
+def test_gru_step_backward_matches_course_lib(solution, rng):
+    from course_lib import gru as reference
+
+    params = [rng.normal(size=s) for s in ((2, 9), (3, 9), (9,), (9,))]
+    x, h0, dh = rng.normal(size=(4, 2)), rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    _, cache = reference.gru_step_forward(x, h0, *params)
+    for got, want in zip(solution["gru_step_backward"](dh, cache),
+                         reference.gru_step_backward(dh, cache), strict=True):
+        assert np.allclose(got, want)
 
 
 def test_gru_functions_reject_bad_input(solution, rng):
@@ -199,8 +212,63 @@ def test_gru_functions_reject_bad_input(solution, rng):
         solution["gru_step_forward"](x, h0, *params[:3], params[3][None])
     with pytest.raises(ValueError, match="Wx must have shape"):
         solution["gru_step_forward"](x, h0, params[0][:, :-1], *params[1:])
-    with pytest.raises(TypeError, match="gru must be a torch.nn.GRU"):
-        solution["gru_params_from_torch"](nn.LSTM(2, 3))
-    for kwargs in ({"num_layers": 2}, {"bidirectional": True}):
-        with pytest.raises(ValueError, match="one layer and one direction"):
-            solution["gru_params_from_torch"](nn.GRU(2, 3, **kwargs))
+    _, cache = solution["gru_step_forward"](x, h0, *params)
+    with pytest.raises(ValueError, match="dh must have shape"):
+        solution["gru_step_backward"](h0[:1], cache)
+
+
+# -------------------------------------------------------------- the visible tests and the checks
+def visible_test_passes(answer_source: str, exercise: str) -> bool:
+    """Whether the visible test cell of `exercise` passes when its answer cell holds
+    answer_source (run in-process after the set-up cell)."""
+    nb = source_notebook(ASSIGNMENT)
+    namespace = run_cells(nb, lambda cell: nbgrader_meta(cell).get("grade_id") == "setup")
+    exec(answer_source, namespace)
+    test = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == f"test_{exercise}")
+    try:
+        exec(test.source, namespace)
+    except AssertionError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("mutant", ["peephole_lstm_step_forward__no_input_peephole",
+                                    "peephole_lstm_step_forward__swapped_peepholes",
+                                    "peephole_lstm_step_forward__p_o_on_old_cell",
+                                    "lstm_step_forward__swapped_gates",
+                                    "gru_step_forward__reset_outside_bias",
+                                    "gru_step_backward__reset_on_input_side",
+                                    "gru_step_backward__no_direct_path",
+                                    "gru_step_backward__z_sign"])
+def test_visible_tests_catch_the_common_mistakes(mutant):
+    """Every peephole is exercised by the visible test (issue 8: dropping p_i used to pass)."""
+    source = (MUTANTS / f"{mutant}.py").read_text()
+    assert not visible_test_passes(source, mutant.split("__")[0])
+
+
+def test_solution_passes_its_visible_tests_and_the_feedback_mutant_too():
+    nb = source_notebook(ASSIGNMENT)
+    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells
+               if c.cell_type == "code" and nbgrader_meta(c).get("solution")}
+    for exercise in TestPs03Grading.EXERCISES:
+        assert visible_test_passes(answers[exercise], exercise), exercise
+    feedback = TestPs03Grading.FEEDBACK_STUDENT
+    assert visible_test_passes((MUTANTS / f"{feedback}.py").read_text(), "lstm_step_forward")
+
+
+def test_forbidden_modules_include_every_module_built_on_the_course_lstm_and_gru():
+    forbidden = load_checks(ROOT / "solutions" / ASSIGNMENT).forbidden
+    core = {"course_lib.lstm", "course_lib.gru", "course_lib.torch_lstm_gru"}
+    assert core <= set(forbidden)
+    for path in sorted((ROOT / "course_lib").glob("*.py")):
+        imported = set(re.findall(r"^\s*(?:from|import) (course_lib\.\w+)", path.read_text(), re.M))
+        if imported & core:
+            assert f"course_lib.{path.stem}" in forbidden, f"{path.stem} imports {imported & core}"
+
+
+def test_notebook_and_fixtures_use_no_forbidden_module():
+    """The visible tests run in the graded kernel too, where these modules are absent."""
+    checks = load_checks(ROOT / "solutions" / ASSIGNMENT)
+    code = "".join(c.source for c in source_notebook(ASSIGNMENT).cells if c.cell_type == "code")
+    for text in [code] + [e.fixture for e in checks.exercises]:
+        assert not any(name in text for name in checks.forbidden)
