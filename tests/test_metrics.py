@@ -29,8 +29,11 @@ def random_corpus(rng, n, n_refs, max_len, p_empty=0.1):
     def sentence(min_len=0):
         length = rng.integers(min_len, max_len + 1)
         return [WORDS[i] for i in rng.integers(0, len(WORDS), length)]
-    hyps = [[] if rng.random() < p_empty else sentence() for _ in range(n)]
+    def noisy_copy(tokens):  # a hypothesis close to a reference: some tokens replaced
+        return [WORDS[rng.integers(len(WORDS))] if rng.random() < 0.3 else t for t in tokens]
     refs = [[sentence(1) for _ in range(n_refs)] for _ in range(n)]
+    hyps = [[] if rng.random() < p_empty else noisy_copy(r[0]) if rng.random() < 0.5
+            else sentence() for r in refs]
     return hyps, refs
 
 
