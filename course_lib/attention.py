@@ -426,3 +426,180 @@ class AdditiveAttention(_Attention):
         hidden = torch.tanh(projected_keys[:, None, :, :]     # (B, 1, T, A)
                             + self.W2(query)[:, :, None, :])  # (B, Q, 1, A)
         return self.v(hidden).squeeze(-1)  # (B, Q, T)
+
+
+# --------------------------------------------------------------------------------------------
+# attention pooling: a trainable query sums a sequence up for a classifier
+# --------------------------------------------------------------------------------------------
+
+
+class AttentionPooling(nn.Module):
+    """Attention pooling with a trainable query (Yang et al. 2016, word attention):
+
+        u_t     = tanh(W h_t + b)                      (B, T, A)
+        alpha_t = softmax_t(u_t^T u_w)                 (B, T), over the real positions
+        s       = sum_t alpha_t h_t                    (B, H)
+
+    The context vector u_w (``self.query``, shape (A,)) is learned with the rest of the model: it
+    encodes "what an informative position looks like" for the task. Deck 004 writes the same
+    model as phi(h_t, q) = q^T tanh(W h_t) with q = u_w (its W has no bias).
+
+    Inputs (constructor): input_dim H (the states' size), attention_dim A.
+    Parameters: ``proj`` (W: (A, H), b: (A,)), ``query`` u_w: (A,).
+    """
+
+    def __init__(self, input_dim: int, attention_dim: int):
+        super().__init__()
+        self.proj = nn.Linear(input_dim, attention_dim)
+        bound = 1.0 / math.sqrt(attention_dim)
+        self.query = nn.Parameter(torch.empty(attention_dim).uniform_(-bound, bound))
+
+    def forward(self, states: torch.Tensor, mask: torch.Tensor | None = None):
+        """Pool every sequence into one vector.
+
+        Inputs:
+        - states: (B, T, H), e.g. the outputs of a recurrent encoder.
+        - mask: None or (B, T) bool, True = real position.
+
+        Returns:
+        - pooled: (B, H) the weighted average s.
+        - weights: (B, T) alpha, 0 at padded positions.
+        """
+        if not isinstance(states, torch.Tensor) or states.dim() != 3:
+            raise ValueError(f"states must be a (B, T, H) tensor, got "
+                             f"{tuple(getattr(states, 'shape', ())) or type(states).__name__}")
+        if states.shape[-1] != self.proj.in_features:
+            raise ValueError(f"states must have H = {self.proj.in_features} features, "
+                             f"got {states.shape[-1]}")
+        if mask is not None and tuple(mask.shape) != tuple(states.shape[:2]):
+            raise ValueError(f"mask must have shape (B, T) = {tuple(states.shape[:2])}, "
+                             f"got {tuple(mask.shape)}")
+        u = torch.tanh(self.proj(states))  # (B, T, A)
+        weights = masked_softmax(u @ self.query, mask)  # (B, T)
+        return (weights[:, :, None] * states).sum(dim=1), weights  # (B, H), (B, T)
+
+
+# --------------------------------------------------------------------------------------------
+# self-attention from scratch (Vaswani et al. 2017)
+# --------------------------------------------------------------------------------------------
+
+
+def causal_mask(query_len: int, key_len: int | None = None, device=None) -> torch.Tensor:
+    """(Tq, Tk) bool, True where query position i may look at key position j, i.e. j <= i.
+
+    Same alignment as ``scaled_dot_product_attention(..., is_causal=True)`` in PyTorch (the lower
+    triangle starting at the top-left corner).
+    """
+    key_len = query_len if key_len is None else key_len
+    return torch.ones(query_len, key_len, dtype=torch.bool, device=device).tril()
+
+
+def scaled_dot_product_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                                 mask: torch.Tensor | None = None, causal: bool = False):
+    """softmax(Q K^T / sqrt(d) + masks) V, from scratch.
+
+    Inputs:
+    - query: (..., Tq, d).
+    - key: (..., Tk, d).
+    - value: (..., Tk, dv).
+    - mask: None or bool broadcastable to (..., Tq, Tk), True = may attend (as the bool
+      attn_mask of torch.nn.functional.scaled_dot_product_attention); e.g. a key padding mask
+      (B, Tk) becomes (B, 1, Tk) or (B, 1, 1, Tk) for heads.
+    - causal: also forbid looking ahead (``causal_mask``).
+
+    Returns:
+    - out: (..., Tq, dv).
+    - weights: (..., Tq, Tk); a query row with nothing to attend to gets zeros (PyTorch's gives
+      NaN there).
+    """
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"query (..., Tq, d), key (..., Tk, d), value (..., Tk, dv) do not fit: "
+                         f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
+    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])  # (..., Tq, Tk)
+    if causal:
+        future = causal_mask(query.shape[-2], key.shape[-2], device=query.device)
+        mask = future if mask is None else mask & future
+    weights = masked_softmax(scores, mask)
+    return weights @ value, weights  # (..., Tq, dv), (..., Tq, Tk)
+
+
+def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
+    """(B, T, E) -> (B, h, T, E / h): head k gets features k*E/h .. (k+1)*E/h - 1."""
+    B, T, E = x.shape
+    if E % num_heads:
+        raise ValueError(f"the feature size {E} must be divisible by num_heads = {num_heads}")
+    return x.view(B, T, num_heads, E // num_heads).transpose(1, 2)
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """(B, h, T, dh) -> (B, T, h * dh): the inverse of split_heads."""
+    B, h, T, dh = x.shape
+    return x.transpose(1, 2).reshape(B, T, h * dh)
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention, parameters laid out as torch.nn.MultiheadAttention's (batch first):
+
+        [Q | K | V] = [x_q W_q^T + b_q | x_k W_k^T + b_k | x_v W_v^T + b_v]   in_proj (3E, E)
+        head_k      = attention(Q_k, K_k, V_k),  Q_k = Q[:, :, k dh:(k+1) dh], dh = E / h
+        out         = concat(head_1 .. head_h) W_o^T + b_o                    out_proj (E, E)
+
+    so ``load_state_dict(torch_mha.state_dict())`` copies a torch module's weights.
+
+    Inputs (constructor): embed_dim E, num_heads h (E divisible by h), bias.
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int, bias: bool = True):
+        super().__init__()
+        if embed_dim % num_heads:
+            raise ValueError(f"embed_dim = {embed_dim} must be divisible by num_heads = "
+                             f"{num_heads}")
+        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.in_proj_weight = nn.Parameter(torch.empty(3 * embed_dim, embed_dim))
+        if bias:
+            self.in_proj_bias = nn.Parameter(torch.zeros(3 * embed_dim))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+        nn.init.xavier_uniform_(self.in_proj_weight)
+        if bias:
+            nn.init.zeros_(self.out_proj.bias)
+
+    def forward(self, query: torch.Tensor, key: torch.Tensor | None = None,
+                value: torch.Tensor | None = None, key_padding_mask: torch.Tensor | None = None,
+                causal: bool = False):
+        """Attend from every query position over the keys (self-attention: key = value = query).
+
+        Inputs:
+        - query: (B, Tq, E).
+        - key, value: (B, Tk, E); None = query (self-attention).
+        - key_padding_mask: None or (B, Tk) bool, True = real position (the OPPOSITE of
+          torch.nn.MultiheadAttention's key_padding_mask, where True means "ignore").
+        - causal: position i sees only keys j <= i.
+
+        Returns:
+        - out: (B, Tq, E).
+        - weights: (B, h, Tq, Tk), every head's attention weights.
+        """
+        key = query if key is None else key
+        value = key if value is None else value
+        if query.dim() != 3 or query.shape[-1] != self.embed_dim:
+            raise ValueError(f"query must have shape (B, Tq, E = {self.embed_dim}), "
+                             f"got {tuple(query.shape)}")
+        if key.shape != value.shape or key.shape[::2] != query.shape[::2]:
+            raise ValueError(f"key and value must have shape (B, Tk, E) = "
+                             f"({query.shape[0]}, Tk, {self.embed_dim}), got {tuple(key.shape)} "
+                             f"and {tuple(value.shape)}")
+        mask = None
+        if key_padding_mask is not None:
+            if tuple(key_padding_mask.shape) != tuple(key.shape[:2]):
+                raise ValueError(f"key_padding_mask must have shape (B, Tk) = "
+                                 f"{tuple(key.shape[:2])}, got {tuple(key_padding_mask.shape)}")
+            mask = key_padding_mask[:, None, None, :]  # (B, 1, 1, Tk)
+        w_q, w_k, w_v = self.in_proj_weight.chunk(3)
+        b_q, b_k, b_v = (None,) * 3 if self.in_proj_bias is None else self.in_proj_bias.chunk(3)
+        q = split_heads(nn.functional.linear(query, w_q, b_q), self.num_heads)  # (B, h, Tq, dh)
+        k = split_heads(nn.functional.linear(key, w_k, b_k), self.num_heads)  # (B, h, Tk, dh)
+        v = split_heads(nn.functional.linear(value, w_v, b_v), self.num_heads)  # (B, h, Tk, dh)
+        heads, weights = scaled_dot_product_attention(q, k, v, mask, causal)  # (B, h, Tq, dh)
+        return self.out_proj(merge_heads(heads)), weights  # (B, Tq, E), (B, h, Tq, Tk)
