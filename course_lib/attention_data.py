@@ -95,7 +95,7 @@ def load_name_origins(n_classes: int = 18, quick: bool | None = None,
 
     Inputs:
     - n_classes: keep the names of the n_classes countries with most names (18: U.S.A., Italy,
-      the Netherlands, Arabia/Persia, Japan, India/Sri Lanka, ... Estonia; 22,389 names).
+      the Netherlands, Arabia/Persia, Japan, India/Sri Lanka, ... Estonia; 21,275 names).
     - quick: keep a seeded random subset of NAME_ORIGIN_QUICK names; None = config.is_quick().
     - seed: seeds the subset and the split.
 
