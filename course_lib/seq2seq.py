@@ -165,6 +165,15 @@ def bucket_batches(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[
     return [make_batch([src_ids[i] for i in c], [tgt_ids[i] for i in c]) for c in chunks]
 
 
+def training_batches(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]],
+                     batch_size: int):
+    """``train_batches_fn`` for course_lib.training.train: rng -> bucketed batches as 4-tuples."""
+    def batches(rng: np.random.Generator) -> list[tuple]:
+        return [tuple(b) for b in bucket_batches(src_ids, tgt_ids, batch_size, rng)]
+
+    return batches
+
+
 # --------------------------------------------------------------------------------------------
 # The model
 # --------------------------------------------------------------------------------------------
@@ -297,13 +306,16 @@ class Seq2Seq(nn.Module):
         return logits, torch.stack(weights, 1)
 
 
-def seq2seq_loss(model: Seq2Seq, batch: Batch) -> Tensor:
+def seq2seq_loss(model: Seq2Seq, batch) -> Tensor:
     """Mean negative log-likelihood per real target token (padding ignored), under teacher forcing.
 
         L = - (1 / N) sum_{b, t: y_bt != pad} log p(y_bt | y_b<t, x_b),   N = number of real tokens
+
+    batch: a Batch, or any 4-tuple (src, src_len, tgt_in, tgt_out) as course_lib.training passes.
     """
-    logits = model(batch.src, batch.src_len, batch.tgt_in)  # (B, T, V)
-    return F.cross_entropy(logits.flatten(0, 1), batch.tgt_out.flatten(), ignore_index=Vocab.pad_id)
+    src, src_len, tgt_in, tgt_out = batch
+    logits = model(src, src_len, tgt_in)  # (B, T, V)
+    return F.cross_entropy(logits.flatten(0, 1), tgt_out.flatten(), ignore_index=Vocab.pad_id)
 
 
 # --------------------------------------------------------------------------------------------
