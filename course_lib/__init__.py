@@ -6,6 +6,8 @@ Parts of the course and the modules behind them:
 2. RNNs and backpropagation      -> course_lib.rnn (numpy), course_lib.torch_rnn, course_lib.lm
 3. LSTM and GRU                  -> course_lib.lstm, course_lib.gru, course_lib.torch_lstm_gru
 4-6. embeddings, attention, NMT  -> later
+5. attention                     -> course_lib.attention, course_lib.hierarchical,
+                                    course_lib.attention_data
 
 Shared foundations: course_lib.config (quick mode, seeds, device, data directory),
 course_lib.text (tokenizers, Vocab, batching), course_lib.datasets (offline corpora),
