@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from course_lib.attention import lengths_to_mask
 from course_lib.attention_data import (
     attention_hit_rate,
     load_name_origins,
@@ -21,6 +22,7 @@ from course_lib.classify import (
 )
 from course_lib.config import set_seed
 from course_lib.datasets import COUNTRIES
+from course_lib.hierarchical import HierarchicalAttentionClassifier, make_document_batch
 from course_lib.text import SPECIALS
 from course_lib.training import train
 
@@ -154,3 +156,52 @@ def test_attention_pooling_learns_the_key_token_and_points_at_it():
     assert after > 0.95 and after > before + 0.5, (before, after)
     chance = float((1.0 / lengths.double()).mean())  # a uniformly random position: ~0.07
     assert hits > 0.5 > 5 * chance, (hits, chance)
+
+
+# ----------------------------------------------------------------------------- hierarchical
+def random_documents(rng, n=4):
+    return [[list(rng.integers(1, V, size=rng.integers(1, 6))) for _ in range(rng.integers(1, 4))]
+            for _ in range(n)]
+
+
+def test_hierarchical_against_a_brute_force_per_document(rng):
+    torch.manual_seed(0)
+    han = HierarchicalAttentionClassifier(V, E, 4, 3, C).double()
+    documents = random_documents(rng)
+    tokens, word_lengths, sentence_lengths = make_document_batch(documents)
+    tokens[tokens == 0] = 7  # junk in the padding must not matter
+    with torch.no_grad():
+        logits = han(tokens, word_lengths, sentence_lengths)
+        _, weights = han.attend(tokens, word_lengths, sentence_lengths)
+        for b, doc in enumerate(documents):
+            vectors = []
+            for i, sentence in enumerate(doc):  # one sentence at a time, no padding at all
+                out, _ = han.word_rnn(han.embedding(torch.tensor([sentence])))
+                u = torch.tanh(han.word_pool.proj(out[0]))
+                alpha = torch.softmax(u @ han.word_pool.query, 0)
+                torch.testing.assert_close(weights.words[b, i, :len(sentence)], alpha)
+                assert torch.all(weights.words[b, i, len(sentence):] == 0)
+                vectors.append(alpha @ out[0])
+            out, _ = han.sentence_rnn(torch.stack(vectors)[None])
+            alpha = torch.softmax(torch.tanh(han.sentence_pool.proj(out[0]))
+                                  @ han.sentence_pool.query, 0)
+            torch.testing.assert_close(weights.sentences[b, :len(doc)], alpha)
+            torch.testing.assert_close(logits[b], han.head(alpha @ out[0]))
+    assert torch.all(weights.words[~lengths_to_mask(sentence_lengths)] == 0)
+
+
+def test_hierarchical_errors(rng):
+    han = HierarchicalAttentionClassifier(V, E, 4, 3, C)
+    tokens, word_lengths, sentence_lengths = make_document_batch(random_documents(rng))
+    with pytest.raises(ValueError, match=r"tokens must be an int64 tensor of shape \(B, S, W\)"):
+        han(tokens[0], word_lengths, sentence_lengths)
+    with pytest.raises(ValueError, match="sentence_lengths must hold B = 4 ints"):
+        han(tokens, word_lengths, sentence_lengths[:2])
+    bad = word_lengths.clone()
+    bad[0, 0] = 0
+    with pytest.raises(ValueError, match=r"word_lengths must have shape \(B, S\)"):
+        han(tokens, bad, sentence_lengths)
+    with pytest.raises(ValueError, match="documents must be a non-empty list"):
+        make_document_batch([[[1], []]])
+    with pytest.raises(ValueError, match="n_classes must be >= 2"):
+        HierarchicalAttentionClassifier(V, E, 4, 3, 1)
