@@ -112,7 +112,7 @@ class WordVectors:
             raise ValueError("words must be distinct")
         self.vectors = vectors
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        self.unit = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)  # (V, D)
+        self.unit = vectors / np.where(norms > 0, norms, 1.0)  # (V, D), the vectors' dtype
 
     def __len__(self) -> int:
         return len(self.words)
@@ -178,7 +178,7 @@ class WordVectors:
         - restrict: score only the first ``restrict`` words (None: all).
 
         Returns:
-        - scores: (Q, N) float32, N = restrict or V; the query words are not excluded here.
+        - scores: (Q, N), N = restrict or V; the query words are not excluded here.
         """
         unit = self.unit[:restrict]  # (N, D)
         if method == "add":
