@@ -259,3 +259,15 @@ def load_glove() -> WordVectors:
     vectors = np.load(str(data / "glove_6B_50d_emb.npy"))
     words = pq.read_table(str(data / "glove_6B_index.parquet")).column("index").to_pylist()
     return WordVectors([str(w) for w in words], vectors)
+
+
+def pca_2d(vectors: np.ndarray) -> np.ndarray:
+    """Coordinates of the rows of ``vectors`` (N, D) on their two principal axes: centre the
+    rows, take the top two right singular vectors v_1, v_2 of the centred matrix X, return
+    X [v_1 v_2] (N, 2). The first axis is the direction of largest variance."""
+    check_float_array("vectors", vectors, ndim=2)
+    if len(vectors) < 2:
+        raise ValueError(f"vectors must have at least 2 rows, got {len(vectors)}")
+    centred = vectors - vectors.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return centred @ vt[:2].T

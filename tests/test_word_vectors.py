@@ -111,3 +111,18 @@ def test_glove_when_installed():
     assert glove.analogy("man", "king", "woman", restrict_vocab=30_000) == ["queen"]
     assert np.isclose(glove.evaluate_word_pairs(benchmark_path("wordsim353")).spearman, 0.503,
                       atol=0.001)
+
+
+def test_pca_2d_keeps_the_two_largest_directions(rng):
+    from course_lib.word_vectors import pca_2d
+
+    # points spread along two directions (std 5 and 2) plus a little noise
+    basis = np.linalg.qr(rng.standard_normal((6, 6)))[0][:, :3]  # orthonormal columns (6, 3)
+    coords = rng.standard_normal((200, 3)) * [5.0, 2.0, 0.1]
+    points = coords @ basis.T + 3.0
+    projected = pca_2d(points)
+    assert projected.shape == (200, 2)
+    assert np.allclose(np.abs(np.corrcoef(projected[:, 0], coords[:, 0])[0, 1]), 1, atol=1e-3)
+    assert np.allclose(projected.mean(axis=0), 0, atol=1e-9)
+    variance = projected.var(axis=0)
+    assert variance[0] > variance[1] > 0.8 * 4
