@@ -28,6 +28,15 @@ How each encoder is told the lengths:
 
 With several layers the summary comes from the last layer.
 
+Pooling. ``pooling="last"`` (the default) is the final state above. The other choices summarise
+the encoder's outputs o_1 .. o_{L_b} (B, T, H * dirs) over the real positions only:
+
+    "mean"       s = (1 / L_b) sum_{t <= L_b} o_t
+    "max"        s = max_{t <= L_b} o_t                 feature by feature
+    "attention"  s = sum_{t <= L_b} alpha_t o_t         course_lib.attention.AttentionPooling
+
+so padding never changes a sequence's scores with any pooling.
+
 References: Schuster & Paliwal (1997), bidirectional RNNs; Graves & Schmidhuber (2005), BiLSTM
 classifiers; the torch.nn.utils.rnn.pack_padded_sequence documentation.
 """
@@ -39,8 +48,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from course_lib.attention import AttentionPooling, lengths_to_mask
 from course_lib.lm import _check_positive_int
 from course_lib.text import Vocab, pad_batch
 from course_lib.torch_lstm_gru import GRU, LSTM
@@ -66,6 +76,7 @@ ENCODERS = {
     "scratch_gru": _torch_encoder(GRU),
 }
 _ENCODER_TYPES = (nn.RNNBase, RNN, LSTM, GRU)
+POOLINGS = ("last", "mean", "max", "attention")
 
 
 def _check_encoder(rnn: nn.Module, embed_dim: int, hidden_size: int, bidirectional: bool) -> None:
@@ -98,12 +109,16 @@ class SequenceClassifier(nn.Module):
       bidirectional flag (e.g. with several layers or a custom initialisation).
     - bidirectional: add a right-to-left direction; the summary then has 2H features.
     - pad_id: id whose embedding stays zero (``padding_idx``); None when every id is a real token.
+    - pooling: how the encoder's states become one summary, one of POOLINGS (module docstring).
+    - attention_dim: A, the size of u_t for pooling="attention"; None = H * directions.
 
-    Attributes: ``embedding`` (V, E), ``rnn`` (the encoder), ``head`` (C, H * directions).
+    Attributes: ``embedding`` (V, E), ``rnn`` (the encoder), ``head`` (C, H * directions),
+    ``pool`` (an AttentionPooling for pooling="attention", else None).
     """
 
     def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int, n_classes: int,
-                 cell="rnn", bidirectional: bool = False, pad_id: int | None = Vocab.pad_id):
+                 cell="rnn", bidirectional: bool = False, pad_id: int | None = Vocab.pad_id,
+                 pooling: str = "last", attention_dim: int | None = None):
         super().__init__()
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim),
                             ("hidden_size", hidden_size), ("n_classes", n_classes)):
@@ -126,7 +141,15 @@ class SequenceClassifier(nn.Module):
         else:
             _check_encoder(cell, embed_dim, hidden_size, bidirectional)
             self.rnn = cell
-        self.head = nn.Linear(hidden_size * self.num_directions, n_classes)
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        self.pooling = pooling
+        summary_size = hidden_size * self.num_directions
+        if attention_dim is not None:
+            _check_positive_int("attention_dim", attention_dim)
+        self.pool = (AttentionPooling(summary_size, attention_dim or summary_size)
+                     if pooling == "attention" else None)
+        self.head = nn.Linear(summary_size, n_classes)
 
     def _check_inputs(self, tokens, lengths) -> torch.Tensor | None:
         """Validate tokens (B, T) and lengths; return lengths as a (B,) int64 CPU tensor or None."""
@@ -156,9 +179,12 @@ class SequenceClassifier(nn.Module):
         - lengths: (B,) ints in [1, T], the real length of every row; None: no padding (all T).
 
         Returns:
-        - summary: (B, H * directions), the forward state after each sequence's last real token
-          [and the backward state after its first token].
+        - summary: (B, H * directions): with pooling="last" the forward state after each
+          sequence's last real token [and the backward state after its first token], else the
+          pooled outputs (module docstring).
         """
+        if self.pooling != "last":
+            return self._pooled(tokens, lengths)[0]
         lengths = self._check_inputs(tokens, lengths)
         x = self.embedding(tokens)  # (B, T, E)
         if isinstance(self.rnn, RNN):
@@ -183,6 +209,51 @@ class SequenceClassifier(nn.Module):
         if padded:
             return out[torch.arange(x.shape[0]), lengths.to(x.device) - 1]  # (B, H)
         return self._last_layer(h_n)
+
+    def states(self, tokens: torch.Tensor, lengths=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The encoder's outputs at every position and the mask of the real ones.
+
+        Inputs: tokens (B, T) int64, lengths (B,) or None, as for ``encode``.
+
+        Returns:
+        - outputs: (B, T, H * directions), the last layer's outputs (zeros at padding, except
+          for the course "rnn" cell, which also runs over the padding; the mask hides them).
+        - mask: (B, T) bool, True at real positions.
+        """
+        lengths = self._check_inputs(tokens, lengths)
+        x = self.embedding(tokens)  # (B, T, E)
+        B, T = tokens.shape
+        if lengths is None:
+            lengths = torch.full((B,), T)
+        if isinstance(self.rnn, RNN):
+            if self.rnn.bidirectional and bool((lengths < T).any()):
+                raise ValueError("lengths with padding are not supported by a bidirectional "
+                                 "'rnn' cell; use cell='torch_rnn'")
+            out, _ = self.rnn(x)
+        elif isinstance(self.rnn, nn.RNNBase):
+            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            out, _ = pad_packed_sequence(self.rnn(packed)[0], batch_first=True, total_length=T)
+        else:
+            out, _ = self.rnn(x, lengths=lengths)
+        return out, lengths_to_mask(lengths, T).to(out.device)  # (B, T, H * dirs), (B, T)
+
+    def _pooled(self, tokens: torch.Tensor, lengths) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(summary (B, H * dirs), attention weights (B, T) or None) for a pooling other
+        than "last"."""
+        out, mask = self.states(tokens, lengths)  # (B, T, D), (B, T)
+        if self.pooling == "attention":
+            return self.pool(out, mask)
+        if self.pooling == "max":
+            return out.masked_fill(~mask[:, :, None], float("-inf")).amax(dim=1), None
+        real = mask[:, :, None].to(out.dtype)  # (B, T, 1)
+        return (out * real).sum(dim=1) / real.sum(dim=1), None
+
+    def attention_weights(self, tokens: torch.Tensor, lengths=None) -> torch.Tensor:
+        """The pooling weights alpha (B, T) of a pooling="attention" model (0 at padding)."""
+        if self.pooling != "attention":
+            raise ValueError(f"attention_weights needs pooling='attention', "
+                             f"this model has pooling={self.pooling!r}")
+        return self._pooled(tokens, lengths)[1]
 
     def _last_layer(self, h_n: torch.Tensor) -> torch.Tensor:
         """Final states (L * dirs, B, H) -> (B, dirs * H): the last layer's directions."""
