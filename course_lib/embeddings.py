@@ -39,13 +39,17 @@ def one_hot(ids, vocab_size: int) -> np.ndarray:
     return out
 
 
-def init_from_vectors(embedding: nn.Embedding, vocab: Vocab, vectors: WordVectors) -> int:
+def init_from_vectors(embedding: nn.Embedding, vocab: Vocab, vectors: WordVectors,
+                      rescale: bool = True) -> int:
     """Copy pretrained vectors into the rows of ``embedding`` of the words both know.
 
     Inputs:
-    - embedding: nn.Embedding with ``len(vocab)`` rows and the vectors' dimension.
+    - embedding: nn.Embedding with ``len(vocab)`` rows and the vectors' dimension D.
     - vocab: the model's vocabulary (row i is ``vocab.itos[i]``).
-    - vectors: pretrained WordVectors (same dimension D).
+    - vectors: pretrained WordVectors of dimension D.
+    - rescale: centre the copied vectors (subtract their mean vector, a direction all word2vec
+      vectors share) and scale them to the standard deviation of the layer's current weights,
+      so that the pretrained rows differ from a random initialisation only in their directions.
 
     Returns:
     - the number of rows copied; the other rows (specials, unknown words) keep their values.
@@ -58,6 +62,10 @@ def init_from_vectors(embedding: nn.Embedding, vocab: Vocab, vectors: WordVector
     rows = [i for i, w in enumerate(vocab.itos) if w in vectors]
     if rows:
         source = np.stack([vectors.vectors[vectors.index[vocab.itos[i]]] for i in rows])
+        source = source.astype(np.float64)  # (R, D)
+        if rescale and len(rows) > 1:
+            source -= source.mean(axis=0)
+            source *= float(embedding.weight.detach().std()) / source.std()
         with torch.no_grad():
             embedding.weight[rows] = torch.as_tensor(
                 source, dtype=embedding.weight.dtype, device=embedding.weight.device)

@@ -51,10 +51,17 @@ def test_init_from_vectors_copies_known_words():
     vectors = WordVectors(["dog", "cat", "yak"], np.arange(6.0).reshape(3, 2))
     layer = nn.Embedding(len(vocab), 2)
     before = layer.weight.detach().clone()
-    assert init_from_vectors(layer, vocab, vectors) == 2
+    assert init_from_vectors(layer, vocab, vectors, rescale=False) == 2
     assert layer.weight[vocab.stoi["cat"]].tolist() == [2.0, 3.0]
     assert layer.weight[vocab.stoi["dog"]].tolist() == [0.0, 1.0]
     assert torch.equal(layer.weight[vocab.stoi["emu"]], before[vocab.stoi["emu"]])
+    big = nn.Embedding(len(vocab), 2)
+    std = float(big.weight.detach().std())
+    init_from_vectors(big, vocab, vectors)  # centred, then scaled to the layer's spread
+    copied = big.weight[[vocab.stoi["cat"], vocab.stoi["dog"]]].detach().double()
+    assert torch.allclose(copied.mean(0), torch.zeros(2, dtype=torch.float64), atol=1e-6)
+    assert np.isclose(float(copied.std(unbiased=False)), std, rtol=1e-5)
+    assert torch.allclose(copied[0] - copied[1], (copied[0] - copied[1]).abs())  # cat - dog > 0
     with pytest.raises(ValueError, match="embedding_dim"):
         init_from_vectors(nn.Embedding(len(vocab), 3), vocab, vectors)
 
