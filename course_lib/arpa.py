@@ -40,38 +40,32 @@ import numpy as np
 NEVER = -99.0  # the log10 probability ARPA files give <s>
 
 
-def _tokens_ok(grams: Sequence[Sequence[str]]) -> None:
-    for gram in grams:
-        for token in gram:
-            if not token or any(c.isspace() for c in token):
-                raise ValueError(
-                    f"ARPA separates tokens with whitespace: the token {token!r} cannot be written"
-                )
-
-
-def write(path, levels: Sequence[tuple[list, np.ndarray, np.ndarray | None]]) -> None:
+def write(path, levels: Sequence[tuple[Sequence[str], np.ndarray, np.ndarray | None]]) -> None:
     """Write an ARPA file.
 
     Inputs:
     - path: file name (str or os.PathLike).
-    - levels: one entry per order k = 1..n, a tuple (grams, log10_prob, log10_backoff):
-      grams a list of G_k tuples of k tokens, log10_prob (G_k,) floats, log10_backoff (G_k,) floats
-      or None (the highest order has no back-off weights).
+    - levels: one entry per order k = 1..n, a tuple (grams, log10_prob, log10_backoff): grams
+      G_k strings, the k tokens of each n-gram joined by single spaces (the tokens of every
+      n-gram must be listed as 1-grams), log10_prob (G_k,) floats, log10_backoff (G_k,) floats or
+      None (the highest order has no back-off weights).
+
+    Raises ValueError if a 1-gram is empty or holds whitespace (ARPA separates tokens by it).
     """
+    for token in levels[0][0]:
+        if not token or any(c.isspace() for c in token):
+            raise ValueError(f"ARPA separates tokens by whitespace: cannot write {token!r}")
     with open(os.fspath(path), "w", encoding="utf-8") as f:
         f.write("\\data\\\n")
         for k, (grams, _, _) in enumerate(levels, start=1):
             f.write(f"ngram {k}={len(grams)}\n")
         for k, (grams, logp, logb) in enumerate(levels, start=1):
-            _tokens_ok(grams)
             f.write(f"\n\\{k}-grams:\n")
             if logb is None:
-                lines = (f"{p:.9g}\t{' '.join(g)}\n" for g, p in zip(grams, logp, strict=True))
+                lines = (f"{p:.9g}\t{g}\n" for g, p in zip(grams, logp.tolist(), strict=True))
             else:
-                lines = (
-                    f"{p:.9g}\t{' '.join(g)}\t{b:.9g}\n"
-                    for g, p, b in zip(grams, logp, logb, strict=True)
-                )
+                lines = (f"{p:.9g}\t{g}\t{b:.9g}\n" for g, p, b in
+                         zip(grams, logp.tolist(), logb.tolist(), strict=True))
             f.writelines(lines)
         f.write("\n\\end\\\n")
 

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -127,7 +128,7 @@ def _check_sentences(sentences, name: str = "sentences") -> list[list[str]]:
     if not isinstance(sentences, Iterable):
         kind = type(sentences).__name__
         raise TypeError(f"{name} must be an iterable of token lists, got {kind}")
-    out = [_check_tokens(s, f"each of {name}") for s in sentences]
+    out = [s if type(s) is list else _check_tokens(s, f"each of {name}") for s in sentences]
     if not out:
         raise ValueError(f"{name} must hold at least one sentence, got none")
     for s in out:
@@ -190,6 +191,61 @@ def _shift(prev: np.ndarray, level: int) -> np.ndarray:
     return np.concatenate(([-1], prev[:-1]))
 
 
+class _TokenIds(dict):
+    """token -> id of a vocabulary whose first token is ``<unk>``; any other token reads as 0."""
+
+    def __init__(self, vocab: list[str]):
+        super().__init__((t, i) for i, t in enumerate(vocab))
+
+    def __missing__(self, token: str) -> int:
+        return 0
+
+
+class _HashIndex:
+    """Position of int64 keys in a sorted array, by open addressing (linear probing), vectorised.
+
+    A binary search (np.searchsorted) costs ~log2(G) scattered memory reads per query; hashing
+    costs about one. Slots hold -1 when empty; the table is at most half full.
+    """
+
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Knuth's multiplicative hashing (2^64 / phi)
+
+    def __init__(self, keys: np.ndarray):
+        self.bits = max(int(2 * len(keys) - 1).bit_length(), 1)
+        self.mask = (1 << self.bits) - 1
+        self.slot_keys = np.full(1 << self.bits, -1, dtype=np.int64)
+        self.slot_values = np.zeros(1 << self.bits, dtype=np.int64)
+        pending = np.arange(len(keys), dtype=np.int64)
+        slot = self._hash(keys)
+        while len(pending):
+            free = self.slot_keys[slot] < 0
+            # of the keys that want the same free slot, the first one takes it
+            _, first = np.unique(slot[free], return_index=True)
+            winners = np.flatnonzero(free)[first]
+            self.slot_keys[slot[winners]] = keys[pending[winners]]
+            self.slot_values[slot[winners]] = pending[winners]
+            waiting = np.ones(len(pending), dtype=bool)
+            waiting[winners] = False
+            pending, slot = pending[waiting], (slot[waiting] + 1) & self.mask
+
+    def _hash(self, keys: np.ndarray) -> np.ndarray:
+        mixed = keys.astype(np.uint64) * self._MULTIPLIER
+        return (mixed >> np.uint64(64 - self.bits)).astype(np.int64) & self.mask
+
+    def find(self, query: np.ndarray) -> np.ndarray:
+        """Positions of the (Q,) non-negative int64 ``query`` keys; -1 where absent."""
+        out = np.full(len(query), -1, dtype=np.int64)
+        todo = np.arange(len(query))
+        slot = self._hash(query)
+        while len(todo):
+            held = self.slot_keys[slot]
+            hit = held == query[todo]
+            out[todo[hit]] = self.slot_values[slot[hit]]
+            going = ~hit & (held >= 0)  # occupied by another key: probe the next slot
+            todo, slot = todo[going], (slot[going] + 1) & self.mask
+        return out
+
+
 class _GramTable:
     """The j-grams (j = 1..n) of some id sequences, numbered level by level.
 
@@ -241,10 +297,12 @@ class _GramTable:
 
     def lookup(self, level: int, parent: np.ndarray, token: np.ndarray) -> np.ndarray:
         """Level numbers of the grams (parent gram, token); -1 where unseen. Shapes (Q,) -> (Q,)."""
-        keys = self.keys[level]
+        if not hasattr(self, "_index"):
+            self._index = {}
+        if level not in self._index:
+            self._index[level] = _HashIndex(self.keys[level])
         query = np.where(parent >= 0, parent, 0) * self.base + token
-        pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
-        return np.where((parent >= 0) & (keys[pos] == query), pos, -1)
+        return np.where(parent >= 0, self._index[level].find(query), -1)
 
     def contexts(self, ids: np.ndarray) -> list[np.ndarray]:
         """Level numbers of the grams that end at each position of ``ids``.
@@ -329,7 +387,7 @@ class NGramLM:
             raise ValueError("sentences must contain at least one token, all are empty")
         words = Vocab(sentences).itos[4:]  # drops <pad>, <unk>, <s>, </s>
         self.vocab = [UNK, EOS] + words
-        self._index = {t: i for i, t in enumerate(self.vocab)}
+        self._index = _TokenIds(self.vocab)
         self._bos = len(self.vocab)  # the id of <s>: one past the vocabulary
         if self.smoothing != "interpolated":
             self._set_counts(sentences)
@@ -347,13 +405,17 @@ class NGramLM:
 
     def _encode(self, sentences: list[list[str]]) -> np.ndarray:
         """Padded sentences, one after the other, as (N,) int64 ids (unknown tokens -> <unk>)."""
-        get, unk, n = self._index.get, self._index[UNK], self.order
-        ids: list[int] = []
-        for s in sentences:
-            ids.extend([self._bos] * (n - 1))
-            ids.extend([get(t, unk) for t in s])
-            ids.append(self._index[EOS])
-        return np.asarray(ids, dtype=np.int64)
+        n = self.order
+        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
+        flat = np.fromiter(  # every token's id, sentence after sentence, in one C-level loop
+            map(self._index.__getitem__, chain.from_iterable(sentences)),
+            dtype=np.int64, count=int(lengths.sum()))
+        ends = np.cumsum(lengths + n)  # one past the </s> of each padded sentence
+        ids = np.full(int(ends[-1]), self._bos, dtype=np.int64)
+        before = np.cumsum(lengths) - lengths  # tokens of the sentences before this one
+        ids[np.arange(len(flat)) + np.repeat(ends - lengths - 1 - before, lengths)] = flat
+        ids[ends - 1] = self._index[EOS]
+        return ids
 
     def _set_counts(self, sentences: list[list[str]]) -> None:
         ids = self._encode(sentences)
@@ -413,7 +475,8 @@ class NGramLM:
         Returns:
         - lambdas: (n+1,) nonnegative, summing to 1.
         """
-        parts = self._components(*self._positions(valid))  # (Q, n+1)
+        contexts, target, _ = self._positions(valid)
+        parts = self._components(contexts, target)  # (Q, n+1)
         lambdas = np.full(self.order + 1, 1.0 / (self.order + 1))
         for _ in range(_EM_MAX_ITER):
             resp = parts * lambdas  # (Q, n+1) joint of token and component
@@ -437,17 +500,25 @@ class NGramLM:
         - contexts: list of n arrays of shape (Q,); contexts[j-1] is the level-(j-1) number of
           the last j-1 tokens before each target.
         - targets: (Q,) int64 ids of the predicted tokens.
+        - known: list of n-1 arrays of shape (Q,) (known[0] is None); known[j] is the level-j
+          number of the j-gram that ends with each target (-1 if unseen), found on the way.
         """
         ids = self._encode(sentences)  # (N,)
         grams = self._table.contexts(ids)
         pos = np.flatnonzero(ids != self._bos)  # (Q,)
         before = np.maximum(pos - 1, 0)
         contexts = [np.zeros(len(pos), dtype=np.int64)] + [g[before] for g in grams[1:]]
-        return contexts, ids[pos]
+        return contexts, ids[pos], [None] + [g[pos] for g in grams[1:]]
 
-    def _level(self, j: int, context: np.ndarray, target: np.ndarray):
+    def _gram(self, j: int, context: np.ndarray, target: np.ndarray, known=None) -> np.ndarray:
+        """Level-j numbers of the grams (context, target), from ``known`` if it has level j."""
+        if known is not None and j < len(known):
+            return known[j]
+        return self._table.lookup(j, context, target)
+
+    def _level(self, j: int, context: np.ndarray, target: np.ndarray, known=None):
         """Numerator a_j(h, w) and total a_j(h) at level j, each (Q,) float64."""
-        gram = self._table.lookup(j, context, target)
+        gram = self._gram(j, context, target, known)
         numer = np.where(gram >= 0, self._numer[j][np.maximum(gram, 0)], 0.0)
         total = np.where(context >= 0, self._total[j][np.maximum(context, 0)], 0.0)
         return numer, total
@@ -464,12 +535,13 @@ class NGramLM:
         parts += [self._mle(j, contexts[j - 1], target) for j in range(1, self.order + 1)]
         return np.stack(parts, axis=1)
 
-    def _kneser_ney(self, contexts: list[np.ndarray], target: np.ndarray, top: int | None = None):
+    def _kneser_ney(self, contexts: list[np.ndarray], target: np.ndarray, known=None,
+                    top: int | None = None):
         """P_top(target | context) of (modified) Kneser-Ney, levels 1..top (default n); (Q,)."""
         prob = np.full(len(target), 1.0 / len(self.vocab))  # P_0, (Q,)
         for j in range(1, (top or self.order) + 1):
             context = contexts[j - 1]
-            numer, total = self._level(j, context, target)
+            numer, total = self._level(j, context, target, known)
             taken = self._discount[j][np.minimum(numer, 3).astype(np.int64)]  # D(a_j(h, w))
             mass = np.where(context >= 0, self._mass[j][np.maximum(context, 0)], 0.0)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -477,29 +549,28 @@ class NGramLM:
             prob = np.where(total > 0, mixed, prob)
         return prob
 
-    def _backoff(self, contexts: list[np.ndarray], target: np.ndarray) -> np.ndarray:
+    def _backoff(self, contexts: list[np.ndarray], target: np.ndarray, known=None):
         """P(target | context) from ARPA probabilities and back-off weights; (Q,).
 
         Level by level: the probability of the gram (context, target) if the file lists it,
         else the back-off weight of the context (1 if unlisted) times the shorter answer.
         """
-        table = self._table
-        gram = table.lookup(1, contexts[0], target)
+        gram = self._gram(1, contexts[0], target, known)
         prob = np.where(gram >= 0, self._prob[1][np.maximum(gram, 0)], 0.0)
         for j in range(2, self.order + 1):
             context = contexts[j - 1]
-            gram = table.lookup(j, context, target)
+            gram = self._gram(j, context, target, known)
             weight = np.where(context >= 0, self._weight[j - 1][np.maximum(context, 0)], 1.0)
             prob = np.where(gram >= 0, self._prob[j][np.maximum(gram, 0)], weight * prob)
         return prob
 
-    def _score(self, contexts: list[np.ndarray], target: np.ndarray) -> np.ndarray:
-        """P(target | context) for Q queries at once; (Q,) float64."""
+    def _score(self, contexts: list[np.ndarray], target: np.ndarray, known=None) -> np.ndarray:
+        """P(target | context) for Q queries at once; (Q,) float64 (``known`` as _positions)."""
         n = self.order
         if self.smoothing in KNESER_NEY:
-            return self._kneser_ney(contexts, target)
+            return self._kneser_ney(contexts, target, known)
         if self.smoothing == BACKOFF:
-            return self._backoff(contexts, target)
+            return self._backoff(contexts, target, known)
         if self.smoothing == "interpolated":
             return self._components(contexts, target) @ self.lambdas
         if self.smoothing == "mle":
@@ -559,10 +630,22 @@ class NGramLM:
         Returns:
         - perplexity: float >= 1, or inf if some token has probability 0 (only "mle").
         """
+        return float(np.exp(-np.mean(self.token_logprobs(sentences))))
+
+    def token_logprobs(self, sentences: Iterable[Sequence[str]]) -> np.ndarray:
+        """ln P(w_t | context) of every predicted token, sentence after sentence.
+
+        Inputs:
+        - sentences: iterable of token lists (at least one sentence).
+
+        Returns:
+        - logprobs: (Q,) float64, Q = sum of (len(sentence) + 1) (``</s>`` is predicted too);
+          -inf where the probability is 0 (only "mle").
+        """
         self._check_fitted()
         probs = self._score(*self._positions(_check_sentences(sentences)))
         with np.errstate(divide="ignore"):
-            return float(np.exp(-np.mean(np.log(probs))))
+            return np.log(probs)
 
     # ------------------------------------------------------------------ ARPA files
     def save_arpa(self, path) -> None:
@@ -593,7 +676,9 @@ class NGramLM:
         names = np.array(self.vocab + [BOS], dtype=object)
         listed = []
         for ids, p, b in levels:
-            grams = [tuple(row) for row in names[ids]]
+            grams = names[ids[:, 0]]
+            for column in ids.T[1:]:
+                grams = grams + " " + names[column]  # object arrays: str + str per element
             listed.append((grams, arpa.log10(p), None if b is None else arpa.log10(b)))
         arpa.write(path, listed)
 
@@ -623,14 +708,18 @@ class NGramLM:
         lm = cls(len(levels))
         lm.smoothing = BACKOFF
         lm.vocab = [UNK, EOS] + [t for t in unigrams if t not in (UNK, EOS, BOS)]
-        lm._index = {t: i for i, t in enumerate(lm.vocab)}
+        lm._index = _TokenIds(lm.vocab)
         lm._bos = len(lm.vocab)
         index = {**lm._index, BOS: lm._bos}
         base = lm._bos + 1
         keys, lm._prob, lm._weight = [], [None], [None]
         table = _GramTable.from_keys([], 0, base)
         for k, (grams, logp, logb) in enumerate(levels, start=1):
-            ids = np.array([[index[t] for t in g] for g in grams], dtype=np.int64).reshape(-1, k)
+            try:
+                ids = np.array([[index[t] for t in g] for g in grams], dtype=np.int64)
+            except KeyError as missing:
+                raise ValueError(f"{path}: a {k}-gram holds {missing}, no 1-gram") from None
+            ids = ids.reshape(-1, k)
             parent = np.zeros(len(ids), dtype=np.int64)
             for j in range(1, k):  # the level-(k-1) number of the first k-1 tokens
                 parent = table.lookup(j, parent, ids[:, j - 1])
