@@ -62,6 +62,7 @@ Kneser & Ney (1995), "Improved backing-off for m-gram language modeling".
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Sequence
 from itertools import chain
@@ -838,3 +839,49 @@ class NGramLM:
     def __repr__(self) -> str:
         size = "unfitted" if self.vocab is None else f"|V|={len(self.vocab)}"
         return f"NGramLM(order={self.order}, smoothing={self.smoothing!r}, {size})"
+
+
+KN_DISCOUNT_GRID = (0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def tune_kneser_ney(
+    train: Iterable[Sequence[str]],
+    valid: Iterable[Sequence[str]],
+    orders: Sequence[int] = (2, 3, 4, 5),
+    discounts: Sequence[float] = KN_DISCOUNT_GRID,
+) -> tuple[NGramLM, list[dict]]:
+    """Choose the order and the discounts of Kneser-Ney on validation sentences.
+
+    At every order, plain Kneser-Ney is tried with every D of ``discounts`` and modified
+    Kneser-Ney with its estimated three discounts (skipped where too little data makes them
+    undefined); the n-grams are counted once per order.
+
+    Inputs:
+    - train, valid: iterables of token lists.
+    - orders: the orders n to try; discounts: the values of D to try, each 0 < D < 1.
+
+    Returns:
+    - best: the fitted NGramLM with the lowest validation perplexity.
+    - trials: one dict per model tried: "order", "smoothing", "discount" (D, or None for the
+      estimated discounts of modified Kneser-Ney) and "valid perplexity".
+    """
+    train, valid = _check_sentences(train), _check_sentences(valid, "valid")
+    best, best_ppl, trials = None, math.inf, []
+    for n in orders:
+        counted = NGramLM(n, "kneser_ney", discount=discounts[0]).fit(train)
+        candidates = [("kneser_ney", d) for d in discounts] + [("modified_kneser_ney", None)]
+        for smoothing, d in candidates:
+            lm = copy.copy(counted)  # shares the counts; _prepare_levels makes new arrays
+            lm.smoothing, lm.discount = smoothing, counted.discount if d is None else float(d)
+            if not 0 < lm.discount < 1:
+                raise ValueError(f"discounts must hold numbers 0 < D < 1, got {d!r}")
+            try:
+                lm._prepare_levels()
+            except ValueError:  # modified Kneser-Ney: too little data for three discounts
+                continue
+            ppl = lm.perplexity(valid)
+            trials.append({"order": n, "smoothing": smoothing, "discount": d,
+                           "valid perplexity": ppl})
+            if ppl < best_ppl:
+                best, best_ppl = lm, ppl
+    return best, trials

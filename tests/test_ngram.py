@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from course_lib.ngram import SMOOTHINGS, NGramLM, ngrams, pad
+from course_lib.ngram import SMOOTHINGS, NGramLM, ngrams, pad, tune_kneser_ney
 from course_lib.text import BOS, EOS, UNK
 
 TOY = [
@@ -397,3 +397,21 @@ def test_errors():
         NGramLM(2, "interpolated").fit(TOY, valid="the cat")
     with pytest.raises(ValueError, match="valid"):
         NGramLM(2, "interpolated").fit([["a", "b"]])
+
+
+def test_tune_kneser_ney_picks_the_best_validation_model():
+    train, valid = zipf_corpus(), zipf_corpus(100, seed=9)
+    best, trials = tune_kneser_ney(train, valid, orders=(1, 2, 3), discounts=(0.5, 0.9))
+    assert len(trials) == 3 * 3  # two values of D and modified KN at each order
+    winner = min(trials, key=lambda t: t["valid perplexity"])
+    assert best.order == winner["order"] and best.smoothing == winner["smoothing"]
+    assert best.perplexity(valid) == pytest.approx(winner["valid perplexity"], rel=1e-12)
+    for t in trials:  # each trial is the model fitted directly with those settings
+        kwargs = {} if t["discount"] is None else {"discount": t["discount"]}
+        direct = NGramLM(t["order"], t["smoothing"], **kwargs).fit(train)
+        assert direct.perplexity(valid) == pytest.approx(t["valid perplexity"], rel=1e-12)
+    # too little data for three discounts: modified Kneser-Ney is skipped, not an error
+    _, toy_trials = tune_kneser_ney(TOY[:4], TOY[4:], orders=(2,), discounts=(0.5,))
+    assert [t["smoothing"] for t in toy_trials] == ["kneser_ney"]
+    with pytest.raises(ValueError, match="discount"):
+        tune_kneser_ney(TOY[:4], TOY[4:], orders=(2,), discounts=(1.5,))
