@@ -5,7 +5,8 @@ Three layers are timed per cell: torch's (default settings), torch's with oneDNN
 (``torch.backends.mkldnn.enabled = False``) and ours, with the convention of
 benchmarks/timing.py (alternating passes after a warm-up, best of REPEATS, at least MIN_REPEATS,
 no new pass after BUDGET seconds).
-Ratio = time / time of torch's default layer; the goal for ours is at most 1.5.
+Ratio = time / time of torch's default layer; the goal for ours is at most 1.5 with one thread
+(exit status 1 if missed).
 
 Timed with one thread and with torch's default thread count. With one thread every operation,
 backward included, runs in the calling thread, so its CPU time (time.thread_time) is measured:
@@ -75,8 +76,10 @@ def main() -> int:
             }, REPEATS, MIN_REPEATS, BUDGET, clock)
             print(f"-- threads={threads} ({clock_name}) {name}")
             report(times, f"nn.{name}")
-            ok &= check_goal(f"our {name} time over nn.{name}'s",
-                             times[f"course_lib {name}"] / times[f"nn.{name}"], GOAL_RATIO, False)
+            if threads == 1:  # the goal is judged on CPU time, which other processes do not inflate
+                ok &= check_goal(f"our {name} time over nn.{name}'s",
+                                 times[f"course_lib {name}"] / times[f"nn.{name}"], GOAL_RATIO,
+                                 higher_is_better=False)
     torch.set_num_threads(default_threads)
     return 0 if ok else 1
 
