@@ -206,13 +206,13 @@ class _HashIndex:
     """Position of int64 keys in a sorted array, by open addressing (linear probing), vectorised.
 
     A binary search (np.searchsorted) costs ~log2(G) scattered memory reads per query; hashing
-    costs about one. Slots hold -1 when empty; the table is at most half full.
+    costs about one. Slots hold -1 when empty; the table is at most a quarter full.
     """
 
     _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Knuth's multiplicative hashing (2^64 / phi)
 
     def __init__(self, keys: np.ndarray):
-        self.bits = max(int(2 * len(keys) - 1).bit_length(), 1)
+        self.bits = max(int(4 * len(keys) - 1).bit_length(), 1)
         self.mask = (1 << self.bits) - 1
         self.slot_keys = np.full(1 << self.bits, -1, dtype=np.int64)
         self.slot_values = np.zeros(1 << self.bits, dtype=np.int64)
