@@ -2,11 +2,11 @@
 
 Shapes: B = 32 sequences of T = 100 steps, D = H = 256, float32, one layer, one direction.
 Three layers are timed per cell: torch's (default settings), torch's with oneDNN switched off
-(``torch.backends.mkldnn.enabled = False``) and ours. Their passes alternate, so a busy
-machine slows all alike; after a warm-up pass each, the best of REPEATS passes is kept (the
-usual timeit convention: the minimum is the least disturbed by other processes), stopping
-early (after at least MIN_REPEATS) once a comparison has run for BUDGET seconds.
-Ratio = time / time of torch's default layer; the goal for ours is at most 1.5.
+(``torch.backends.mkldnn.enabled = False``) and ours, with the convention of
+benchmarks/timing.py (alternating passes after a warm-up, best of REPEATS, at least MIN_REPEATS,
+no new pass after BUDGET seconds).
+Ratio = time / time of torch's default layer; the goal for ours is at most 1.5 with one thread
+(exit status 1 if missed).
 
 Timed with one thread and with torch's default thread count. With one thread every operation,
 backward included, runs in the calling thread, so its CPU time (time.thread_time) is measured:
@@ -22,9 +22,11 @@ Run: ``python benchmarks/bench_lstm_gru.py`` (well under two minutes).
 
 from __future__ import annotations
 
+import sys
 import time
 
 import torch
+from timing import best_times, check_goal, report
 from torch import nn
 
 from course_lib.config import set_seed
@@ -34,40 +36,30 @@ B, T, D, H = 32, 100, 256, 256
 REPEATS = 10
 MIN_REPEATS = 3
 BUDGET = 12.0  # seconds of wall time per comparison, warm-up excluded
+GOAL_RATIO = 1.5
 
 
-def forward_backward_seconds(layer: nn.Module, x: torch.Tensor, clock, onednn: bool) -> float:
-    """Seconds (on ``clock``) of one out = layer(x); out.sum().backward(), oneDNN on or off."""
-    layer.zero_grad(set_to_none=True)
-    previous = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = onednn
-    try:
-        start = clock()
-        out, _ = layer(x)
-        out.sum().backward()
-        return clock() - start
-    finally:
-        torch.backends.mkldnn.enabled = previous
+def forward_backward(layer: nn.Module, x: torch.Tensor, onednn: bool):
+    """A function doing out = layer(x); out.sum().backward() once, with oneDNN on or off."""
+
+    def run() -> None:
+        layer.zero_grad(set_to_none=True)
+        previous = torch.backends.mkldnn.enabled
+        torch.backends.mkldnn.enabled = onednn
+        try:
+            out, _ = layer(x)
+            out.sum().backward()
+        finally:
+            torch.backends.mkldnn.enabled = previous
+
+    return run
 
 
-def best_times(runs: list[tuple[nn.Module, bool]], x: torch.Tensor, clock) -> list[float]:
-    """Best alternating passes of every (layer, oneDNN on?), after a warm-up pass each."""
-    for layer, onednn in runs:
-        forward_backward_seconds(layer, x, clock, onednn)
-    best = [float("inf")] * len(runs)
-    start = time.perf_counter()
-    for repeat in range(REPEATS):
-        if repeat >= MIN_REPEATS and time.perf_counter() - start > BUDGET:
-            break
-        for k, (layer, onednn) in enumerate(runs):
-            best[k] = min(best[k], forward_backward_seconds(layer, x, clock, onednn))
-    return best
-
-
-def main() -> None:
+def main() -> int:
     set_seed(0)
     x = torch.randn(B, T, D, requires_grad=True)
     default_threads = torch.get_num_threads()
+    ok = True
     print(f"forward + backward, B={B} T={T} D={D} H={H} float32, best of up to {REPEATS}")
     for threads in sorted({1, default_threads}):
         torch.set_num_threads(threads)
@@ -76,14 +68,21 @@ def main() -> None:
         )
         for torch_cls, ours_cls in [(nn.LSTM, LSTM), (nn.GRU, GRU)]:
             reference = torch_cls(D, H, batch_first=True)
-            runs = [(reference, True), (reference, False), (ours_cls.from_torch(reference), True)]
-            t_ref, t_plain, t_ours = best_times(runs, x, clock)
             name = torch_cls.__name__
-            print(f"threads={threads} ({clock_name})  {name:4s}  nn.{name}: {t_ref * 1e3:6.1f} ms"
-                  f"  without oneDNN: {t_plain * 1e3:6.1f} ms ({t_plain / t_ref:.2f}x)"
-                  f"  ours: {t_ours * 1e3:6.1f} ms  ratio: {t_ours / t_ref:.2f}x")
+            times = best_times({
+                f"nn.{name}": forward_backward(reference, x, True),
+                f"nn.{name} without oneDNN": forward_backward(reference, x, False),
+                f"course_lib {name}": forward_backward(ours_cls.from_torch(reference), x, True),
+            }, REPEATS, MIN_REPEATS, BUDGET, clock)
+            print(f"-- threads={threads} ({clock_name}) {name}")
+            report(times, f"nn.{name}")
+            if threads == 1:  # the goal is judged on CPU time, which other processes do not inflate
+                ok &= check_goal(f"our {name} time over nn.{name}'s",
+                                 times[f"course_lib {name}"] / times[f"nn.{name}"], GOAL_RATIO,
+                                 higher_is_better=False)
     torch.set_num_threads(default_threads)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -5,34 +5,22 @@ Compared (float32 and float64 CPU, N=32 sequences, T=50 steps, D=H=128):
 - course_lib.torch_rnn.RNN: torch ops in a python time loop, autograd backward;
 - torch.nn.RNN: the fused library kernel.
 
-Prints the median time of several repeats and the ratio to torch.nn.RNN. Runs in well under a
-minute. Usage: python benchmarks/bench_rnn.py
+Prints the best time of several alternating repeats and the ratio to torch.nn.RNN (the
+convention of benchmarks/timing.py). Runs in well under a minute.
+Usage: python benchmarks/bench_rnn.py
 """
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 import torch
+from timing import best_times, report
 
 from course_lib.rnn import rnn_backward, rnn_forward
 from course_lib.torch_rnn import RNN
 
 N, T, D, H = 32, 50, 128, 128
 REPEATS = 7
-
-
-def _median_seconds(fn, repeats: int = REPEATS) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
 
 def _numpy_step(dtype):
     rng = np.random.default_rng(0)
@@ -64,19 +52,17 @@ def _torch_step(module, dtype):
 
 def main() -> None:
     torch.manual_seed(0)
-    print(f"N={N} T={T} D={D} H={H}, forward + backward, median of {REPEATS}, "
+    print(f"N={N} T={T} D={D} H={H}, forward + backward, best of {REPEATS}, "
           f"torch threads={torch.get_num_threads()}")
     for np_dtype, dtype in ((np.float32, torch.float32), (np.float64, torch.float64)):
         ref = torch.nn.RNN(D, H, batch_first=True)
-        times = {
-            "torch.nn.RNN": _median_seconds(_torch_step(ref, dtype)),
-            "course_lib.torch_rnn.RNN": _median_seconds(_torch_step(RNN.from_torch(ref), dtype)),
-            "course_lib.rnn (numpy)": _median_seconds(_numpy_step(np_dtype)),
-        }
-        base = times["torch.nn.RNN"]
+        times = best_times({
+            "torch.nn.RNN": _torch_step(ref, dtype),
+            "course_lib.torch_rnn.RNN": _torch_step(RNN.from_torch(ref), dtype),
+            "course_lib.rnn (numpy)": _numpy_step(np_dtype),
+        }, repeats=REPEATS)
         print(f"-- {np.dtype(np_dtype).name}")
-        for name, seconds in times.items():
-            print(f"{name:28s} {seconds * 1e3:8.2f} ms   x{seconds / base:5.2f} vs torch.nn.RNN")
+        report(times, "torch.nn.RNN")
 
 
 if __name__ == "__main__":

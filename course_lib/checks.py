@@ -39,3 +39,9 @@ def check_array(name: str, a, shape: tuple, desc: str) -> None:
         raise TypeError(f"{name} must be a numpy array of shape {desc}, got {type(a).__name__}")
     check_float_array(name, a)
     check_shape(name, a, shape, desc)
+
+
+def check_positive_int(name: str, value) -> None:
+    """Raise ValueError unless ``value`` is an int >= 1 (a bool is not accepted)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")

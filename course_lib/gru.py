@@ -50,8 +50,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib.activations import sigmoid
 from course_lib.checks import check_array
-from course_lib.lstm import sigmoid
 
 
 def _check_step(x, h_prev, Wx, Wh, bx, bh) -> None:

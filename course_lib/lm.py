@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_lib.checks import check_positive_int
 from course_lib.sampling import sample_from_logits
 from course_lib.text import Vocab, lm_pairs, pad_batch
 from course_lib.torch_lstm_gru import GRU, LSTM
@@ -58,9 +59,7 @@ CELLS = {
 }
 
 
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+_check_positive_int = check_positive_int  # old name, still imported by course_lib.classify
 
 
 class RecurrentLM(nn.Module):
@@ -83,7 +82,7 @@ class RecurrentLM(nn.Module):
         super().__init__()
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim),
                             ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            _check_positive_int(name, value)
+            check_positive_int(name, value)
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
         if isinstance(cell, nn.Module):
@@ -148,7 +147,7 @@ def make_lm_batches(sentences_ids: Sequence[Sequence[int]], batch_size: int,
         raise ValueError("sentences_ids must hold at least one sentence")
     if isinstance(sentences_ids[0], str):
         raise TypeError("sentences_ids must be id lists (use Vocab.encode), got strings")
-    _check_positive_int("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     order = np.arange(len(sentences_ids))
     if shuffle:
         if not isinstance(rng, np.random.Generator):
@@ -241,7 +240,7 @@ def generate(model: RecurrentLM, vocab: Vocab, rng: np.random.Generator | int = 
         rng = np.random.default_rng(rng)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}")
-    _check_positive_int("max_len", max_len)
+    check_positive_int("max_len", max_len)
     if isinstance(prefix, str):
         raise TypeError("prefix must be a list of tokens, got a str (tokenize it first)")
     device = next(model.parameters()).device

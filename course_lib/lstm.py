@@ -55,13 +55,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from course_lib.activations import sigmoid
 from course_lib.checks import check_array
-
-
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """Logistic function 1 / (1 + exp(-a)), element-wise, without overflow for large |a|."""
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 class LSTMStepCache(NamedTuple):

@@ -79,7 +79,10 @@ class History:
             ax2.set_ylabel(valid_label)
             if self.best_epoch is not None:
                 ax2.axvline(epoch_ends[self.best_epoch], color="C3", alpha=0.3)
-        ax.legend(loc="upper right")
+        axes = [ax, ax2] if self.valid else [ax]
+        handles = [line for axis in axes for line in axis.get_lines()
+                   if not line.get_label().startswith("_")]  # every labelled curve, both y axes
+        ax.legend(handles, [line.get_label() for line in handles], loc="upper right")
         return ax
 
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch_refs import torch_reference
 
+from course_lib.activations import sigmoid
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.gru import (
     gru_backward,
@@ -14,7 +15,6 @@ from course_lib.gru import (
     gru_step_forward,
     negate_update_gate,
 )
-from course_lib.lstm import sigmoid
 
 SHAPES = [(2, 3, 4), (1, 5, 2), (3, 2, 3)]  # (N, D, H)
 TORCH_NAMES = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]  # GRUCell's, our order

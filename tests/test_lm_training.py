@@ -240,6 +240,8 @@ def test_history_plot_and_bad_arguments():
                       best_epoch=1)
     ax = history.plot()
     assert ax.get_ylabel() == "training loss" and len(ax.lines) == 2
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["step loss", "epoch mean loss", "valid"]  # the second axis's curve too
     model, fn = _model(), _batches_fn()
     with pytest.raises(ValueError, match="patience needs a valid_fn"):
         train(model, fn, lm_loss, patience=2, progress=False)

@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from course_lib.ngram import SMOOTHINGS, NGramLM, ngrams, pad
+from course_lib.ngram import SMOOTHINGS, NGramLM, ngrams, pad, tune_kneser_ney
 from course_lib.text import BOS, EOS, UNK
 
 TOY = [
@@ -19,6 +19,23 @@ TOY = [
     "the cat sat",
 ]
 TOY = [s.split() for s in TOY]
+TOY_DISCOUNTS = (0.6, 1.1, 1.7)  # TOY is too small to estimate three discounts per order
+
+
+def toy_model(order, smoothing):
+    """NGramLM(order, smoothing) fitted on TOY (modified Kneser-Ney with fixed discounts)."""
+    if smoothing == "modified_kneser_ney":
+        return NGramLM(order, smoothing, discounts=TOY_DISCOUNTS).fit(TOY)
+    return NGramLM(order, smoothing).fit(TOY)
+
+
+def zipf_corpus(n_sentences=500, n_words=400, seed=0):
+    """Random sentences of Zipf-distributed words: enough n-grams seen 1-4 times for modified KN."""
+    rng = np.random.default_rng(seed)
+    p = 1 / np.arange(1, n_words + 1)
+    p /= p.sum()
+    return [[f"w{i}" for i in rng.choice(n_words, size=rng.integers(2, 9), p=p)]
+            for _ in range(n_sentences)]
 
 
 def test_pad_and_ngrams():
@@ -62,7 +79,7 @@ def test_perplexity_by_hand():
 @pytest.mark.parametrize("smoothing", SMOOTHINGS)
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_perplexity_agrees_with_prob(smoothing, order):
-    lm = NGramLM(order, smoothing).fit(TOY)
+    lm = toy_model(order, smoothing)
     test = [["the", "dog", "sat", "on", "a", "hat"], ["a", "cat"]]
     logps = []
     for sentence in test:
@@ -95,7 +112,7 @@ CONTEXTS = [(), ("the",), ("the", "cat"), ("cat", "the"), ("zzz", "cat"), ("on",
 @pytest.mark.parametrize("smoothing", SMOOTHINGS)
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
 def test_probabilities_sum_to_one(smoothing, order):
-    lm = NGramLM(order, smoothing).fit(TOY)
+    lm = toy_model(order, smoothing)
     for context in CONTEXTS:  # seen, unseen and partly seen contexts
         probs = lm.probs(context)
         assert probs.shape == (len(lm.vocab),)
@@ -105,7 +122,10 @@ def test_probabilities_sum_to_one(smoothing, order):
 
 
 def kneser_ney_reference(corpus, n, d):
-    """Interpolated Kneser-Ney straight from the definition, with loops over the padded corpus."""
+    """Interpolated Kneser-Ney straight from the definition, with loops over the padded corpus.
+
+    d is one discount (plain KN) or a function d(level, count) (modified KN)."""
+    discount = d if callable(d) else (lambda level, count: d if count > 0 else 0)
     padded = [[BOS] * (n - 1) + s + [EOS] for s in corpus]
     vocab = sorted({t for s in corpus for t in s} | {EOS, UNK})
     seen = {k: Counter() for k in range(1, n + 1)}  # k-gram -> number of occurrences
@@ -115,30 +135,58 @@ def kneser_ney_reference(corpus, n, d):
                 if end - k + 1 >= 0:
                     seen[k][tuple(sentence[end - k + 1 : end + 1])] += 1
 
+    before = {k: {} for k in range(1, n)}  # k-gram -> the distinct tokens right before it
+    for k in range(1, n):
+        for longer in seen[k + 1]:
+            before[k].setdefault(longer[1:], set()).add(longer[0])
+
     @cache
     def a(gram):
         if len(gram) == n:  # highest order: the count
             return seen[n][gram]
-        before = set()  # lower order: how many distinct tokens come right before the gram
-        for longer in seen[len(gram) + 1]:
-            if longer[1:] == gram:
-                before.add(longer[0])
-        return len(before)
+        return len(before[len(gram)].get(gram, ()))  # lower order: distinct left neighbours
 
     def p(word, context):
         return p_level(word, context, len(context) + 1)
+
+    @cache
+    def totals(context, level):  # a(h) and the discounted mass sum_x D(a(h x))
+        counts = [a(context + (x,)) for x in vocab]
+        return sum(counts), sum(discount(level, c) for c in counts)
 
     def p_level(word, context, level):
         if level == 0:
             return 1 / len(vocab)
         lower = p_level(word, context[1:], level - 1)
-        total = sum(a(context + (x,)) for x in vocab)
+        total, mass = totals(context, level)
         if total == 0:
             return lower
-        types = sum(1 for x in vocab if a(context + (x,)) > 0)
-        return max(a(context + (word,)) - d, 0) / total + d * types / total * lower
+        count = a(context + (word,))
+        return (count - discount(level, count)) / total + mass / total * lower
 
     return vocab, p
+
+
+def count_of_counts_discounts(corpus, n):
+    """Chen & Goodman's three discounts per order, from count-of-counts found by brute force:
+    counts at order n, continuation counts (distinct left neighbours) below."""
+    padded = [[BOS] * (n - 1) + s + [EOS] for s in corpus]
+    grams = {k: Counter() for k in range(1, n + 2)}
+    for sentence in padded:
+        for end in range(n - 1, len(sentence)):  # only grams that end in a predicted token
+            for k in range(1, n + 1):
+                grams[k][tuple(sentence[end - k + 1 : end + 1])] += 1
+    rows = []
+    for k in range(1, n + 1):
+        if k == n:
+            values = list(grams[n].values())
+        else:
+            left = Counter(g[1:] for g in grams[k + 1])
+            values = [left[g] for g in grams[k] if left[g] > 0]
+        n_c = [sum(1 for v in values if v == c) for c in (1, 2, 3, 4)]
+        y = n_c[0] / (n_c[0] + 2 * n_c[1])
+        rows.append([c - (c + 1) * y * n_c[c] / n_c[c - 1] for c in (1, 2, 3)])
+    return np.array(rows)
 
 
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
@@ -150,6 +198,51 @@ def test_kneser_ney_matches_brute_force(order, discount):
     for context in itertools.product(vocab + [BOS], repeat=order - 1):
         expected = [reference(w, context) for w in lm.vocab]
         assert np.allclose(lm.probs(context), expected, rtol=1e-12, atol=1e-15), context
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_modified_kneser_ney_matches_brute_force(order):
+    table = np.array([0.0, *TOY_DISCOUNTS])
+    lm = NGramLM(order, "modified_kneser_ney", discounts=TOY_DISCOUNTS).fit(TOY)
+    vocab, reference = kneser_ney_reference(TOY, order, lambda level, c: table[min(c, 3)])
+    assert np.allclose(lm.discounts, [TOY_DISCOUNTS] * order)
+    for context in itertools.product(vocab + [BOS], repeat=order - 1):
+        expected = [reference(w, context) for w in lm.vocab]
+        assert np.allclose(lm.probs(context), expected, rtol=1e-12, atol=1e-15), context
+
+
+def test_modified_kneser_ney_estimates_chen_goodman_discounts():
+    corpus, order = zipf_corpus(), 3
+    lm = NGramLM(order, "modified_kneser_ney").fit(corpus)
+    expected = count_of_counts_discounts(corpus, order)
+    assert lm.discounts.shape == (order, 3)
+    assert np.allclose(lm.discounts, expected, rtol=1e-12)
+    assert not np.allclose(expected[:, 0], expected[:, 2])  # three different discounts
+    table = np.column_stack([np.zeros(order), expected])
+    vocab, reference = kneser_ney_reference(corpus, order, lambda lv, c: table[lv - 1, min(c, 3)])
+    rng = np.random.default_rng(1)
+    sentence = corpus[7]
+    contexts = [(BOS, BOS), (BOS, sentence[0]), tuple(sentence[:2]), ("w3", "w1"),
+                tuple(rng.choice(vocab, 2))]
+    for context in contexts:
+        expected_probs = [reference(w, context) for w in lm.vocab]
+        assert np.allclose(lm.probs(context), expected_probs, rtol=1e-12, atol=1e-15), context
+    # plain Kneser-Ney is modified Kneser-Ney with three equal discounts
+    plain = NGramLM(order, "kneser_ney", discount=0.7).fit(corpus)
+    same = NGramLM(order, "modified_kneser_ney", discounts=(0.7, 0.7, 0.7)).fit(corpus)
+    assert np.allclose(plain.probs(contexts[2]), same.probs(contexts[2]), rtol=1e-13)
+    # on held-out text the estimated discounts beat the single default D = 0.75
+    held_out = zipf_corpus(200, seed=5)
+    default = NGramLM(order, "kneser_ney").fit(corpus)
+    assert lm.perplexity(held_out) < default.perplexity(held_out)
+
+
+def test_modified_kneser_ney_errors():
+    with pytest.raises(ValueError, match="too little data"):
+        NGramLM(3, "modified_kneser_ney").fit(TOY)
+    for bad in [(0.5, 1.0), (1.0, 1.0, 1.0), (0.5, 2.5, 1.0), (0.5, 1.0, -1.0), "abc"]:
+        with pytest.raises(ValueError, match="discounts"):
+            NGramLM(2, "modified_kneser_ney", discounts=bad)
 
 
 def test_kneser_ney_prefers_words_seen_after_many_contexts():
@@ -304,3 +397,21 @@ def test_errors():
         NGramLM(2, "interpolated").fit(TOY, valid="the cat")
     with pytest.raises(ValueError, match="valid"):
         NGramLM(2, "interpolated").fit([["a", "b"]])
+
+
+def test_tune_kneser_ney_picks_the_best_validation_model():
+    train, valid = zipf_corpus(), zipf_corpus(100, seed=9)
+    best, trials = tune_kneser_ney(train, valid, orders=(1, 2, 3), discounts=(0.5, 0.9))
+    assert len(trials) == 3 * 3  # two values of D and modified KN at each order
+    winner = min(trials, key=lambda t: t["valid perplexity"])
+    assert best.order == winner["order"] and best.smoothing == winner["smoothing"]
+    assert best.perplexity(valid) == pytest.approx(winner["valid perplexity"], rel=1e-12)
+    for t in trials:  # each trial is the model fitted directly with those settings
+        kwargs = {} if t["discount"] is None else {"discount": t["discount"]}
+        direct = NGramLM(t["order"], t["smoothing"], **kwargs).fit(train)
+        assert direct.perplexity(valid) == pytest.approx(t["valid perplexity"], rel=1e-12)
+    # too little data for three discounts: modified Kneser-Ney is skipped, not an error
+    _, toy_trials = tune_kneser_ney(TOY[:4], TOY[4:], orders=(2,), discounts=(0.5,))
+    assert [t["smoothing"] for t in toy_trials] == ["kneser_ney"]
+    with pytest.raises(ValueError, match="discount"):
+        tune_kneser_ney(TOY[:4], TOY[4:], orders=(2,), discounts=(1.5,))
