@@ -1,8 +1,9 @@
 """The committed student versions (assignments/) and the nbgrader configuration.
 
 assignments/ must be exactly what `make assignments` generates from solutions/ (no drift, no
-hand edits), must hide solutions, hidden tests and mark schemes, and must be gradable
-(points on every grade cell, the python3 kernel).
+hand edits), must hide solutions and mark schemes (hidden cases are in solutions/<a>/checks.py,
+never in a notebook, and never released), and must be gradable (points on every grade cell, the
+python3 kernel).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.converters import GenerateFeedback
-from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades
 from traitlets.config.loader import PyFileConfigLoader
 
 from course_lib.tools.release import (
@@ -28,8 +28,7 @@ from course_lib.tools.release import (
 ROOT = Path(__file__).resolve().parents[1]
 RELEASED = sorted((ROOT / RELEASE_DIR).glob("*/*.ipynb"))
 SOURCES = sorted((ROOT / SOURCE_DIR).glob("*/*.ipynb"))
-SECRETS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
-           "BEGIN MARK SCHEME", "END MARK SCHEME")
+SECRETS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN MARK SCHEME", "END MARK SCHEME")
 
 
 def _meta(cell) -> dict:
@@ -71,11 +70,17 @@ def test_notebooks_are_gradable(path):
             assert meta["locked"], f"{meta['grade_id']} must be read-only"
 
 
-def test_hidden_tests_and_mark_schemes_exist_in_the_sources():
+def test_solutions_and_mark_schemes_exist_in_the_sources():
     """Otherwise test_release_hides_... could pass for want of anything to hide."""
     text = "".join(p.read_text() for p in SOURCES)
     for secret in SECRETS:
         assert secret in text
+
+
+def test_hidden_checks_are_never_released():
+    for name in assignment_names(ROOT):
+        assert (ROOT / SOURCE_DIR / name / "checks.py").is_file(), name
+        assert not (ROOT / RELEASE_DIR / name / "checks.py").exists(), name
 
 
 @pytest.mark.slow
@@ -118,10 +123,10 @@ def config():
     return PyFileConfigLoader(CONFIG_FILE, path=str(ROOT)).load_config()
 
 
-def test_feedback_hides_hidden_tests_and_mark_schemes(config):
+def test_feedback_hides_mark_schemes(config):
     preprocessors = GenerateFeedback(config=config).preprocessors
-    assert preprocessors[0] is GetGrades  # nbgrader's defaults are kept...
-    assert preprocessors[-2:] == [ClearHiddenTests, ClearMarkScheme]  # ...and extended
+    assert preprocessors[0] == "nbgrader.preprocessors.GetGrades"  # nbgrader's defaults...
+    assert preprocessors[-1].endswith("grading.nbgrader_plugins.ClearMarkScheme")  # ...extended
 
 
 def test_grading_settings(config):
