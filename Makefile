@@ -23,7 +23,7 @@ lab: $(STAMP)  ## open JupyterLab on the course
 
 test: $(STAMP)  ## lint, package tests, grading round trips, and every lecture notebook (nbval)
 	$(BIN)/ruff check course_lib tests benchmarks
-	$(RUN) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+	$(RUN) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=900 --durations=20
 
 run: $(STAMP)  ## execute every lecture notebook in order into build/, one line each
 	$(RUN) $(BIN)/python -m course_lib.tools.run_notebooks notebooks build/notebooks

@@ -10,6 +10,7 @@ from course_lib.grading.checks import Exercise
 
 # the course's own LSTM/GRU code, and the modules built on it
 FORBIDDEN = ("course_lib.lstm", "course_lib.gru", "course_lib.torch_lstm_gru", "course_lib.lm",
+             "course_lib.seq2seq",
              "course_lib.classify")
 
 LSTM_FORWARD = """
