@@ -435,6 +435,8 @@ class GradingSuite:
     - WRITTEN_ID: grade_id of the manually graded answer; WRITTEN_ANSWER: the solution's text.
     - DELETED: the test cell the "deleter" student removes.
     - FEEDBACK_STUDENT: a mutant that passes the visible tests and fails hidden cases.
+    - CORE_FORBIDDEN: the modules that implement the exercises (every module importing one of
+      them must be forbidden too).
     """
 
     ASSIGNMENT: str
@@ -444,6 +446,7 @@ class GradingSuite:
     WRITTEN_ANSWER: str
     DELETED: str
     FEEDBACK_STUDENT: str
+    CORE_FORBIDDEN: tuple[str, ...]
 
     @classmethod
     def source(cls):
@@ -503,6 +506,22 @@ class GradingSuite:
         """A misspelt forbidden module would forbid nothing."""
         for name in self.checks().forbidden:
             assert importlib.util.find_spec(name) is not None, name
+
+    def test_forbidden_modules_include_every_module_built_on_the_core_ones(self):
+        forbidden = self.checks().forbidden
+        assert set(self.CORE_FORBIDDEN) <= set(forbidden)
+        for path in sorted((ROOT / "course_lib").glob("*.py")):
+            imported = set(re.findall(r"^\s*(?:from|import) (course_lib\.\w+)",
+                                      path.read_text(), re.M))
+            if imported & set(self.CORE_FORBIDDEN):
+                assert f"course_lib.{path.stem}" in forbidden, f"{path.stem} imports {imported}"
+
+    def test_notebook_and_fixtures_use_no_forbidden_module(self):
+        """The visible tests run in the graded kernel too, where these modules are absent."""
+        checks = self.checks()
+        code = "".join(c.source for c in self.source().cells if c.cell_type == "code")
+        for text in [code] + [e.fixture for e in checks.exercises]:
+            assert not any(name in text for name in checks.forbidden)
 
     def test_answers_do_not_use_the_library(self):
         """The solutions themselves use no forbidden module."""

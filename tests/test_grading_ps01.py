@@ -28,6 +28,7 @@ class TestPs01Grading(GradingSuite):
     WRITTEN_ANSWER = "Add-one gives almost all the mass to unseen words; KN counts contexts."
     DELETED = "test_add_k_prob"
     FEEDBACK_STUDENT = "add_k_prob__no_errors"
+    CORE_FORBIDDEN = ("course_lib.ngram", "course_lib.sampling")
 
 
 @pytest.fixture(scope="module")
