@@ -23,14 +23,15 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from course_lib.config import is_quick
+from course_lib.checks import check_seed
 from course_lib.datasets import (
     Split,
-    _check_seed,
     cached_lines,
     clean_paragraphs,
     is_clean_sentence,
     load_names,
+    quick_subset,
+    resolve_quick,
     split,
     split_sentences,
     wiki_articles,
@@ -41,19 +42,6 @@ from course_lib.text import SPECIALS
 NAME_ORIGIN_QUICK = 6000  # names kept in quick mode
 SENTENCE_TOPIC_QUICK = 2500  # sentences kept in quick mode
 WIKI_TITLED_CACHE = "wiki_titled_sentences_v1.txt"  # "title<TAB>sentence" lines
-
-
-def _quick_flag(quick):
-    quick = is_quick() if quick is None else quick
-    if not isinstance(quick, bool):
-        raise TypeError(f"quick must be a bool or None, got {type(quick).__name__}")
-    return quick
-
-
-def _subset(pairs: list, size: int, seed: int) -> list:
-    """A seeded random subset of ``size`` items, in their original order."""
-    keep = np.random.default_rng(seed).permutation(len(pairs))[:size]
-    return [pairs[i] for i in np.sort(keep)]
 
 
 def _top_classes(labels: list[str], n_classes: int) -> tuple[str, ...]:
@@ -103,14 +91,14 @@ def load_name_origins(n_classes: int = 18, quick: bool | None = None,
     - LabelledSplit(data=Split of (name, label) pairs, classes=country names), label an int in
       [0, n_classes).
     """
-    quick = _quick_flag(quick)
-    _check_seed(seed)
+    quick = resolve_quick(quick)
+    check_seed(seed)
     pairs = name_origin_pairs()
     classes = _top_classes([c for _, c in pairs], n_classes)
     index = {c: k for k, c in enumerate(classes)}
     pairs = [(name, index[c]) for name, c in pairs if c in index]
     if quick:
-        pairs = _subset(pairs, NAME_ORIGIN_QUICK, seed)
+        pairs = quick_subset(pairs, seed, max_items=NAME_ORIGIN_QUICK)
     return LabelledSplit(split(pairs, seed=seed), classes)
 
 
@@ -139,15 +127,15 @@ def load_sentence_topics(n_classes: int = 8, quick: bool | None = None,
     Returns:
     - LabelledSplit(data=Split of (sentence, label) pairs, classes=article titles).
     """
-    quick = _quick_flag(quick)
-    _check_seed(seed)
+    quick = resolve_quick(quick)
+    check_seed(seed)
     rows = [line.split("\t", 1) for line in cached_lines(WIKI_TITLED_CACHE,
                                                            _build_titled_sentences)]
     classes = _top_classes([title for title, _ in rows], n_classes)
     index = {c: k for k, c in enumerate(classes)}
     pairs = [(sentence, index[title]) for title, sentence in rows if title in index]
     if quick:
-        pairs = _subset(pairs, SENTENCE_TOPIC_QUICK, seed)
+        pairs = quick_subset(pairs, seed, max_items=SENTENCE_TOPIC_QUICK)
     return LabelledSplit(split(pairs, seed=seed), classes)
 
 

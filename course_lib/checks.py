@@ -45,3 +45,9 @@ def check_positive_int(name: str, value) -> None:
     """Raise ValueError unless ``value`` is an int >= 1 (a bool is not accepted)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def check_seed(seed) -> None:
+    """Raise TypeError unless ``seed`` is an int (a bool is not accepted)."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")

@@ -53,6 +53,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from course_lib.grading.checker import (
     answer_sources,
+    exercise_job,
     judge,
     reference_results,
     run_answers,
@@ -262,6 +263,27 @@ def is_shortcut(mutant: Mutant) -> bool:
     return mutant.name.startswith(SHORTCUT)
 
 
+def mutant_rounds(mutants) -> list[dict[str, Mutant]]:
+    """The mutants dealt into rounds, one graded student each: round r holds the r-th mutant of
+    every exercise that has one ({answer grade_id: mutant}).
+
+    Grading one student per round instead of one per mutant is sound because an answer reaches
+    only its own exercise (each exercise runs on the set-up cell and its own answer cell alone:
+    ``test_an_answer_reaches_only_its_own_exercise``), so a round's scores are those its mutants
+    would each get alone.
+    """
+    by_answer: dict[str, list[Mutant]] = {}
+    for mutant in mutants:
+        by_answer.setdefault(mutant.answer_id, []).append(mutant)
+    count = max((len(group) for group in by_answer.values()), default=0)
+    return [{answer: group[r] for answer, group in by_answer.items() if r < len(group)}
+            for r in range(count)]
+
+
+def round_student(index: int) -> str:
+    return f"mutants_round{index}"
+
+
 def same(a, b) -> bool:
     """Whether two results (arrays, numbers, nested tuples / lists / dicts of them) are close."""
     if isinstance(a, dict):
@@ -464,6 +486,16 @@ class GradingSuite:
     def checks(cls):
         return load_checks(ROOT / SOURCE_DIR / cls.ASSIGNMENT)
 
+    @classmethod
+    def rounds(cls) -> list[dict[str, Mutant]]:
+        return mutant_rounds(cls.mutants())
+
+    @classmethod
+    def round_of(cls, mutant: Mutant) -> tuple[str, dict[str, Mutant]]:
+        """(graded student id, its round) of the round that holds the mutant."""
+        index = next(i for i, r in enumerate(cls.rounds()) if r.get(mutant.answer_id) == mutant)
+        return round_student(index), cls.rounds()[index]
+
     def pytest_generate_tests(self, metafunc):
         """Parametrize ``mutant`` by every mutant."""
         if "mutant" in metafunc.fixturenames:
@@ -530,22 +562,36 @@ class GradingSuite:
             if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
                 assert not any(m in cell.source for m in forbidden), grade_id(cell)
 
+    def test_an_answer_reaches_only_its_own_exercise(self):
+        """What the grader runs for an exercise holds no other answer cell: a mutant changes
+        its own exercise's job and leaves every other job as the solution's."""
+        checks, source = self.checks(), self.source()
+        set_up, answers = set_up_source(source), answer_sources(source)
+        for mutant in self.mutants():
+            mutated = {**answers, mutant.answer_id: mutant.source}
+            for exercise in checks.exercises:
+                jobs = [exercise_job(checks, set_up, a, exercise) for a in (answers, mutated)]
+                assert (jobs[0] != jobs[1]) == (exercise.answer == mutant.answer_id)
+
     # ----------------------------------------------------------- the real grader, end to end
     @pytest.fixture(scope="class")
     @classmethod
     def graded(cls, tmp_path_factory) -> GradedCourse:
-        """One autograde run: solution, release, deleter, tamperer and one student per mutant."""
+        """One autograde run: solution, release, deleter, tamperer, the feedback student and one
+        student per round of mutants (see mutant_rounds)."""
         source, release = cls.source(), release_notebook(cls.ASSIGNMENT)
         submissions = {
             "solution": make_submission(release, source, written=cls.WRITTEN_ANSWER),
             "release": release,
             "deleter": make_submission(release, source, delete=(cls.DELETED,)),
             "tamperer": make_submission(release, source, replace=cls.tampering()),
+            cls.FEEDBACK_STUDENT: make_submission(release, source, replace={
+                cls.FEEDBACK_STUDENT.split("__", 1)[0]:
+                    mutant_source(cls.ASSIGNMENT, cls.FEEDBACK_STUDENT)}),
         }
-        for mutant in cls.mutants():
-            submissions[mutant.student] = make_submission(
-                release, source, replace={mutant.answer_id: mutant.source}
-            )
+        for index, mutants in enumerate(cls.rounds()):
+            submissions[round_student(index)] = make_submission(
+                release, source, replace={a: m.source for a, m in mutants.items()})
         return autograde(ROOT, cls.ASSIGNMENT, submissions, tmp_path_factory.mktemp("course"))
 
     @classmethod
@@ -575,9 +621,12 @@ class GradingSuite:
 
     @pytest.mark.slow
     def test_mutant_loses_exactly_its_exercise(self, graded, mutant):
-        test_id = exercise_test_cells(self.source())[mutant.answer_id]
-        assert_scores(graded, mutant.student, {**self.points(), test_id: 0.0})
-        assert "checks failed" in graded.cell_errors(mutant.student)[test_id]
+        """Its exercise scores 0 with failed checks; the exercises its round left right score
+        in full (and no answer reaches another exercise, as tested above)."""
+        tests = exercise_test_cells(self.source())
+        student, mutants = self.round_of(mutant)
+        assert_scores(graded, student, {**self.points(), **{tests[a]: 0.0 for a in mutants}})
+        assert "checks failed" in graded.cell_errors(student)[tests[mutant.answer_id]]
 
     @pytest.mark.slow
     def test_edited_set_up_and_test_cells_change_nothing(self, graded):

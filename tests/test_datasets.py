@@ -247,7 +247,7 @@ def test_wiki_cache_is_used_the_second_time(sentences, private_data_dir, monkeyp
     def no_build():
         raise AssertionError("the cache should have been used")
 
-    monkeypatch.setattr(ds, "build_wiki_sentences", no_build)
+    monkeypatch.setattr(ds.wikipedia, "build_wiki_sentences", no_build)
     assert load_wiki_sentences() == sentences
 
 
@@ -517,3 +517,22 @@ def test_remote_file_validation(url, sha, filename, match):
 def test_fetch_type_error():
     with pytest.raises(TypeError, match="RemoteFile"):
         fetch("https://host/a.txt")
+
+
+def test_quick_subset_keeps_order_and_stops_at_the_item_that_reaches_the_token_limit():
+    items = [["w"] * n for n in (5, 1, 7, 2, 9, 4, 3, 8)]
+    order = np.random.default_rng(3).permutation(len(items))
+    lengths = np.cumsum([len(items[i]) for i in order])
+    k = int(np.argmax(lengths >= 10)) + 1  # the k-th drawn item reaches 10 tokens
+    assert ds.quick_subset(items, 3, max_tokens=10) == [items[i] for i in sorted(order[:k])]
+    assert ds.quick_subset(items, 3, max_items=3) == [items[i] for i in sorted(order[:3])]
+    assert ds.quick_subset(items, 3, max_items=2, max_tokens=10**6) == ds.quick_subset(
+        items, 3, max_items=2)
+    assert ds.quick_subset(items, 3) == items  # no limit: everything, in order
+
+
+def test_resolve_quick_reads_the_environment_and_refuses_non_bools(monkeypatch):
+    monkeypatch.setenv("COURSE_QUICK", "1")
+    assert ds.resolve_quick(None) is True and ds.resolve_quick(False) is False
+    with pytest.raises(TypeError, match="quick"):
+        ds.resolve_quick("yes")

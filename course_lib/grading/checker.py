@@ -189,17 +189,24 @@ def run_answers(checks: AssignmentChecks, set_up: str, answers: dict[str, str],
     out = {}
     with Worker(checks.forbidden, preload_modules(set_up)) as worker:
         for exercise in exercises or checks.exercises:
-            job = {
-                "setup": set_up,
-                "answer": answers.get(exercise.answer, ""),
-                "fixture": exercise.fixture,
-                "cases": [c.expr for c in exercise.case_list],
-                "forbidden": list(checks.forbidden),
-                "sandboxed": sandbox.enabled(),
-            }
             timeout = min(exercise.timeout, max_seconds or exercise.timeout)
-            out[exercise.test] = worker.run(job, timeout)
+            out[exercise.test] = worker.run(exercise_job(checks, set_up, answers, exercise),
+                                            timeout)
     return out
+
+
+def exercise_job(checks: AssignmentChecks, set_up: str, answers: dict[str, str],
+                 exercise: Exercise) -> dict:
+    """What the worker runs for one exercise: the set-up cell, that exercise's answer cell (no
+    other answer), its fixture and its cases. A missing answer runs as an empty cell."""
+    return {
+        "setup": set_up,
+        "answer": answers.get(exercise.answer, ""),
+        "fixture": exercise.fixture,
+        "cases": [c.expr for c in exercise.case_list],
+        "forbidden": list(checks.forbidden),
+        "sandboxed": sandbox.enabled(),
+    }
 
 
 # ------------------------------------------------------------------------------ references
