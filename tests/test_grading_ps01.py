@@ -1,11 +1,11 @@
 """Homework 1 (n-gram LMs): its solutions are right and its grader gives the right points.
 
 Fast tests run the solution code of the instructor notebook in-process against independent
-references (nltk's n-gram models, torch, brute force). The slow tests grade about 25 fake
-students with the real `nbgrader autograde` (see GradingSuite in tests/grading.py): the
-solution, the untouched release, one student per mutant of tests/mutants/ps01_ngrams/ (a wrong
-answer, or a correct one that uses course_lib.ngram / course_lib.sampling), one who deleted a
-test cell and one who edited the set-up cell and a test cell.
+references (nltk's n-gram models, torch, brute force). The slow tests grade fake students
+with the real `nbgrader autograde` (see GradingSuite in tests/grading.py): the solution, the
+untouched release, the mutants of tests/mutants/ps01_ngrams/ dealt into rounds (a wrong answer,
+or a correct one that uses course_lib.ngram / course_lib.sampling), one who deleted a test cell
+and one who edited the set-up cell and a test cell.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ references: torch's nn.LSTM and nn.GRU run over whole sequences (forward, and au
 backward passes chained through time), course_lib.gru and course_lib.torch_lstm_gru's peephole
 LSTM; they also check that the visible tests catch the mistakes they are written for. The slow
 tests (GradingSuite in tests/grading.py) grade fake students with the real `nbgrader autograde`:
-the solution, the untouched release, one student per mutant of tests/mutants/ps03_lstm_gru/ (a
+the solution, the untouched release, the mutants of tests/mutants/ps03_lstm_gru/ in rounds (a
 wrong answer, or a correct one that imports a module of FORBIDDEN in
 solutions/ps03_lstm_gru/checks.py, absent while grading), and one who deleted a test cell.
 """
