@@ -71,9 +71,8 @@ ROOT = Path(__file__).resolve().parents[1]  # the course
 MUTANTS_DIR = ROOT / "tests" / "mutants"
 SHORTCUT = "shortcut"  # a mutant whose name starts with this uses a forbidden module
 WORKERS = 2  # autograde runs in parallel (one per core of the course's 2-core machines)
-# time limits while tests grade (kernel cell, one exercise): an endless loop must not cost minutes
-TEST_CELL_TIMEOUT = 15
-TEST_EXERCISE_TIMEOUT = 15
+# time limit while tests grade (one kernel cell, one exercise): no endless loop costs minutes
+TEST_TIMEOUT = 15
 
 
 # ----------------------------------------------------------------------------- notebook anatomy
@@ -263,6 +262,21 @@ def is_shortcut(mutant: Mutant) -> bool:
     return mutant.name.startswith(SHORTCUT)
 
 
+def visible_test_passes(assignment: str, answer_source: str, answer_id: str) -> bool:
+    """Whether the visible test cell of an exercise passes when its answer cell holds
+    answer_source (run in-process after the set-up cell; a student's view, not the grader's)."""
+    nb = source_notebook(assignment)
+    namespace = run_cells(nb, lambda cell: grade_id(cell) == "setup")
+    exec(answer_source, namespace)
+    test_id = exercise_test_cells(nb)[answer_id]
+    test = next(c for c in nb.cells if grade_id(c) == test_id)
+    try:
+        exec(test.source, namespace)
+    except AssertionError:
+        return False
+    return True
+
+
 def mutant_rounds(mutants) -> list[dict[str, Mutant]]:
     """The mutants dealt into rounds, one graded student each: round r holds the r-th mutant of
     every exercise that has one ({answer grade_id: mutant}).
@@ -376,7 +390,8 @@ def prepare_course(root, assignment: str, workdir) -> tuple[Path, str]:
 
 
 def autograde(root, assignment: str, submissions: dict, workdir, notebook_id=None,
-              workers: int = WORKERS, courses=None) -> GradedCourse:
+              workers: int = WORKERS, courses=None, timeout: float = TEST_TIMEOUT
+              ) -> GradedCourse:
     """Grade many students' notebooks with ``nbgrader autograde``, in parallel course copies.
 
     Inputs:
@@ -389,6 +404,7 @@ def autograde(root, assignment: str, submissions: dict, workdir, notebook_id=Non
     - workers: number of course copies graded at the same time.
     - courses: already prepared course folders (see prepare_course), one per worker, or None;
       if they already hold the submissions (see deal), pass submissions all the same.
+    - timeout: seconds allowed to one cell in the kernel and to one exercise in the checker.
 
     Returns:
     - GradedCourse with every student's scores.
@@ -409,8 +425,8 @@ def autograde(root, assignment: str, submissions: dict, workdir, notebook_id=Non
 
     def run(course):
         done = nbgrader(course, "autograde", assignment, "--create",
-                        f"--ExecutePreprocessor.timeout={TEST_CELL_TIMEOUT}",
-                        f"--DecideScores.max_exercise_seconds={TEST_EXERCISE_TIMEOUT}",
+                        f"--ExecutePreprocessor.timeout={timeout}",
+                        f"--DecideScores.max_exercise_seconds={timeout}",
                         check=False)
         return done.stdout + done.stderr
 
@@ -459,6 +475,8 @@ class GradingSuite:
     - FEEDBACK_STUDENT: a mutant that passes the visible tests and fails hidden cases.
     - CORE_FORBIDDEN: the modules that implement the exercises (every module importing one of
       them must be forbidden too).
+    - VISIBLE_CATCHES: mutants (student ids) that the visible tests must catch: the common
+      mistakes a student should see before submitting.
     """
 
     ASSIGNMENT: str
@@ -469,6 +487,7 @@ class GradingSuite:
     DELETED: str
     FEEDBACK_STUDENT: str
     CORE_FORBIDDEN: tuple[str, ...]
+    VISIBLE_CATCHES: tuple[str, ...] = ()
 
     @classmethod
     def source(cls):
@@ -500,6 +519,8 @@ class GradingSuite:
         """Parametrize ``mutant`` by every mutant."""
         if "mutant" in metafunc.fixturenames:
             metafunc.parametrize("mutant", self.mutants(), ids=lambda m: m.student)
+        if "caught" in metafunc.fixturenames:
+            metafunc.parametrize("caught", self.VISIBLE_CATCHES)
 
     # -------------------------------------------------------------- the notebook's structure
     def test_every_exercise_has_one_test_cell_checks_two_mutants_and_a_shortcut(self):
@@ -561,6 +582,18 @@ class GradingSuite:
         for cell in self.source().cells:
             if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
                 assert not any(m in cell.source for m in forbidden), grade_id(cell)
+
+    def test_visible_tests_catch_the_common_mistakes(self, caught):
+        source = mutant_source(self.ASSIGNMENT, caught)
+        assert not visible_test_passes(self.ASSIGNMENT, source, caught.split("__", 1)[0])
+
+    def test_solution_passes_its_visible_tests_and_the_feedback_mutant_too(self):
+        answers = answer_sources(self.source())
+        for answer in self.EXERCISES:
+            assert visible_test_passes(self.ASSIGNMENT, answers[answer], answer), answer
+        feedback = self.FEEDBACK_STUDENT
+        assert visible_test_passes(self.ASSIGNMENT, mutant_source(self.ASSIGNMENT, feedback),
+                                   feedback.split("__", 1)[0])
 
     def test_an_answer_reaches_only_its_own_exercise(self):
         """What the grader runs for an exercise holds no other answer cell: a mutant changes

@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 import torch
 from grading import (
-    ROOT,
     GradingSuite,
     autograded_points,
     nbgrader_meta,
@@ -33,7 +32,6 @@ from torch_refs import torch_reference
 from course_lib import clipping, rnn
 
 ASSIGNMENT = "ps02_rnn_bptt"
-MUTANTS = ROOT / "tests" / "mutants" / ASSIGNMENT
 
 
 class TestPs02Grading(GradingSuite):
@@ -49,6 +47,11 @@ class TestPs02Grading(GradingSuite):
     DELETED = "test_clip_grad_norm"
     FEEDBACK_STUDENT = "rnn_step_forward__broadcast_h_prev"  # passes the visible tests only
     CORE_FORBIDDEN = ("course_lib.rnn", "course_lib.clipping", "course_lib.torch_rnn")
+    VISIBLE_CATCHES = (
+        "temporal_softmax_loss__no_max_shift",
+        "rnn_step_forward__transposed_wh",
+        "clip_grad_norm__in_place",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -201,35 +204,3 @@ def test_whole_notebook_runs_and_the_demo_shows_vanishing_and_exploding(capsys, 
     norms, _ = namespace["gradient_reaching"](1.5, 0.5)
     assert norms[25] < 1.0  # saturated tanh units stop the explosion
     assert "clipped to 1" in out
-
-
-# -------------------------------------------------------------- the visible tests and the checks
-def visible_test_passes(answer_source: str, exercise: str) -> bool:
-    """Whether the visible test cell of `exercise` passes when its answer cell holds
-    answer_source (run in-process after the set-up cell)."""
-    nb = source_notebook(ASSIGNMENT)
-    namespace = run_cells(nb, lambda cell: nbgrader_meta(cell).get("grade_id") == "setup")
-    exec(answer_source, namespace)
-    test = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == f"test_{exercise}")
-    try:
-        exec(test.source, namespace)
-    except AssertionError:
-        return False
-    return True
-
-
-@pytest.mark.parametrize("mutant", ["temporal_softmax_loss__no_max_shift",
-                                    "rnn_step_forward__transposed_wh",
-                                    "clip_grad_norm__in_place"])
-def test_visible_tests_catch_the_common_mistakes(mutant):
-    source = (MUTANTS / f"{mutant}.py").read_text()
-    assert not visible_test_passes(source, mutant.split("__")[0])
-
-
-def test_solution_passes_its_visible_tests_and_the_feedback_mutant_too():
-    nb = source_notebook(ASSIGNMENT)
-    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells
-               if c.cell_type == "code" and nbgrader_meta(c).get("solution")}
-    assert visible_test_passes(answers["rnn_step_forward"], "rnn_step_forward")
-    feedback = TestPs02Grading.FEEDBACK_STUDENT
-    assert visible_test_passes((MUTANTS / f"{feedback}.py").read_text(), "rnn_step_forward")

@@ -46,6 +46,8 @@ HOSTILE_ASSIGNMENTS = (
     assignment_names(ROOT) if os.environ.get("COURSE_HOSTILE_ALL") else ["ps01_ngrams"]
 )
 CANARY = Path("/tmp") / f"course-hostile-canary-{uuid.uuid4().hex}"  # no submission may write it
+# seconds per cell and per exercise: the endless loop and the sleeper each wait it out twice
+HOSTILE_TIMEOUT = 8
 LATER = 6  # seconds to wait before looking again for changes made by processes left behind
 
 PATCH_COMPARISONS = """import math
@@ -212,7 +214,8 @@ def hostile(request, tmp_path_factory):
     submissions = {s: nb for s, (nb, _) in cases.items()}
     deal(courses, assignment, submissions, assignment)
     before = [snapshot(c) for c in courses]
-    graded = autograde(ROOT, assignment, submissions, workdir, courses=courses)
+    graded = autograde(ROOT, assignment, submissions, workdir, courses=courses,
+                       timeout=HOSTILE_TIMEOUT)
     after = [snapshot(c) for c in courses]
     time.sleep(LATER)
     later = [snapshot(c) for c in courses]
