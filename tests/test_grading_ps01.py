@@ -27,7 +27,7 @@ class TestPs01Grading(GradingSuite):
     WRITTEN_ID = "written_smoothing"
     WRITTEN_ANSWER = "Add-one gives almost all the mass to unseen words; KN counts contexts."
     DELETED = "test_add_k_prob"
-    FEEDBACK_STUDENT = "add_k_prob__no_errors"
+    FEEDBACK_STUDENT = "kn_bigram_prob__unseen_context"
     CORE_FORBIDDEN = ("course_lib.ngram", "course_lib.sampling")
     VISIBLE_CATCHES = (
         "padded_ngrams__n_bos",
