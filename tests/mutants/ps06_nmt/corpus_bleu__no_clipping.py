@@ -1,0 +1,17 @@
+# WRONG: no clipping: every hypothesis n-gram found in the reference counts, however often.
+# ruff: noqa: F821 (a notebook cell: torch, math come from the set-up cell)
+def corpus_bleu(hypotheses, references, max_n=4):
+    if len(hypotheses) != len(references) or len(hypotheses) == 0 or max_n < 1:
+        raise ValueError("need as many references as hypotheses, and max_n >= 1")
+    correct, total = [0] * max_n, [0] * max_n
+    c, r = sum(map(len, hypotheses)), sum(map(len, references))
+    for hyp, ref in zip(hypotheses, references):
+        for n in range(1, max_n + 1):
+            ref_grams = {tuple(ref[i : i + n]) for i in range(len(ref) - n + 1)}
+            grams = [tuple(hyp[i : i + n]) for i in range(len(hyp) - n + 1)]
+            correct[n - 1] += sum(g in ref_grams for g in grams)
+            total[n - 1] += len(grams)
+    if min(correct) == 0:
+        return 0.0
+    brevity = 1.0 if c >= r else math.exp(1 - r / c)
+    return 100 * brevity * math.exp(sum(math.log(k / m) for k, m in zip(correct, total)) / max_n)

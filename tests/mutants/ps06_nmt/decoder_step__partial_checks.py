@@ -1,0 +1,12 @@
+# WRONG: right on valid input and raises for an all-padding sentence, but never checks the
+# mask's shape: a wrong-shaped mask broadcasts silently (or fails with a RuntimeError).
+# ruff: noqa: F821 (a notebook cell: torch, math come from the set-up cell)
+def decoder_step(y_prev, h_prev, enc_outputs, src_mask, dec):
+    if not bool(src_mask.any(dim=-1).all()):
+        raise ValueError("every sentence needs at least one real source position")
+    scores = dec.v(torch.tanh(dec.W1(enc_outputs) + dec.W2(h_prev)[:, None, :])).squeeze(2)
+    weights = torch.softmax(scores.masked_fill(~src_mask, -math.inf), dim=-1)
+    context = (weights[..., None] * enc_outputs).sum(dim=1)
+    h = dec.cell(torch.cat([dec.embedding(y_prev), context], dim=1), h_prev)
+    log_probs = torch.log_softmax(dec.out(torch.cat([h, context], dim=1)), dim=1)
+    return log_probs, h, weights
