@@ -1,0 +1,18 @@
+# WRONG: chains all the words into one stream of symbols, so pairs cross word boundaries.
+# ruff: noqa: F821 (a notebook cell: np, Counter, word_to_symbols come from the set-up cell)
+def count_pairs(vocab):
+    if not isinstance(vocab, dict):
+        raise TypeError("vocab must be a dict")
+    stream, weights = [], []
+    for symbols, count in vocab.items():
+        if not isinstance(symbols, tuple) or not symbols or not all(
+                isinstance(s, str) and s for s in symbols):
+            raise ValueError("keys must be non-empty tuples of str")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ValueError("counts must be ints >= 1")
+        stream += list(symbols)
+        weights += [count] * len(symbols)
+    pairs = Counter()
+    for i in range(len(stream) - 1):
+        pairs[stream[i], stream[i + 1]] += weights[i]
+    return pairs
