@@ -279,23 +279,21 @@ def test_drop_in_recurrent_layer_of_the_language_model(torch_cls, ours_cls):
 
 
 @pytest.mark.parametrize("peephole", [False, True])
-@pytest.mark.parametrize("padded", [False, True])
-def test_hand_written_lstm_backward_passes_gradcheck(peephole, padded):
-    """The LSTM time loop's hand-written BPTT against finite differences (float64)."""
-    from course_lib.torch_lstm_gru import _LSTMRecurrence
+def test_padded_peephole_lstm_passes_gradcheck(peephole):
+    """Gradients through the time loop, padding and peepholes against finite differences."""
+    torch.manual_seed(6)
+    layer = LSTM(2, 2, bidirectional=True, peephole=peephole).double()
+    x = torch.randn(3, 4, 2, dtype=torch.float64, requires_grad=True)
+    names = [name for name, _ in layer.named_parameters()]
+    weights = [p.detach().clone().requires_grad_() for p in layer.parameters()]
+    lengths = torch.tensor([4, 2, 1])
 
-    g = torch.Generator().manual_seed(6)
-    steps, batch, hidden = 4, 3, 2
+    def run(x, *params):
+        out, (h, c) = torch.func.functional_call(
+            layer, dict(zip(names, params, strict=True)), (x,), {"lengths": lengths})
+        return out, h, c
 
-    def rand(*shape):
-        return torch.randn(*shape, generator=g, dtype=torch.float64, requires_grad=True)
-
-    inputs = [rand(steps, batch, 4 * hidden), rand(batch, hidden), rand(batch, hidden),
-              rand(4 * hidden, hidden), rand(3, hidden) if peephole else None]
-    mask = None
-    if padded:
-        mask = (torch.arange(steps)[:, None] < torch.tensor([4, 2, 1]))[:, :, None]  # (T, B, 1)
-    assert torch.autograd.gradcheck(lambda *a: _LSTMRecurrence.apply(*a, mask), inputs)
+    assert torch.autograd.gradcheck(run, [x, *weights])
 
 
 def test_peephole_padded_batch_matches_one_sequence_at_a_time():
