@@ -10,6 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from course_lib.gradcheck import rel_error
 from course_lib.lstm import lstm_backward, lstm_forward
 from course_lib.torch_lstm_gru import GRU, LSTM
+from course_lib.weights import numpy_gradients, numpy_weights
 
 PAIRS = [(nn.LSTM, LSTM), (nn.GRU, GRU)]
 TOL = {torch.float32: {"atol": 1e-5, "rtol": 1e-4}, torch.float64: {"atol": 1e-10, "rtol": 1e-10}}
@@ -168,17 +169,17 @@ def test_peephole_lstm_matches_numpy_lstm():
     out.backward(dout)
 
     p = tuple(layer.weight_peephole_l0.detach().numpy())
-    Wx = layer.weight_ih_l0.detach().numpy().T
-    Wh = layer.weight_hh_l0.detach().numpy().T
-    b = (layer.bias_ih_l0 + layer.bias_hh_l0).detach().numpy()
-    h_np, cache = lstm_forward(x.detach().numpy(), h0[0].detach().numpy(), Wx, Wh, b, peephole=p)
+    Wx, Wh, b_ih, b_hh = numpy_weights(layer)
+    h_np, cache = lstm_forward(x.detach().numpy(), h0[0].detach().numpy(), Wx, Wh, b_ih + b_hh,
+                               peephole=p)
     dx, dh0, dWx, dWh, db, dp = lstm_backward(dout.numpy(), cache)
     assert rel_error(out.detach().numpy(), h_np) < 1e-10
     assert rel_error(x.grad.numpy(), dx) < 1e-8
     assert rel_error(h0.grad[0].numpy(), dh0) < 1e-8
-    assert rel_error(layer.weight_ih_l0.grad.numpy().T, dWx) < 1e-8
-    assert rel_error(layer.weight_hh_l0.grad.numpy().T, dWh) < 1e-8
-    assert rel_error(layer.bias_hh_l0.grad.numpy(), db) < 1e-8
+    dWx_torch, dWh_torch, _, db_torch = numpy_gradients(layer)
+    assert rel_error(dWx_torch, dWx) < 1e-8
+    assert rel_error(dWh_torch, dWh) < 1e-8
+    assert rel_error(db_torch, db) < 1e-8
     assert rel_error(layer.weight_peephole_l0.grad.numpy(), np.stack(dp)) < 1e-8
 
 
