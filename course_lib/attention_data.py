@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from course_lib.checks import check_seed
+from course_lib.checks import check_positive_int, check_seed
 from course_lib.datasets import (
     Split,
     cached_lines,
@@ -36,7 +36,6 @@ from course_lib.datasets import (
     split_sentences,
     wiki_articles,
 )
-from course_lib.lm import _check_positive_int
 from course_lib.text import SPECIALS
 
 NAME_ORIGIN_QUICK = 6000  # names kept in quick mode
@@ -46,7 +45,7 @@ WIKI_TITLED_CACHE = "wiki_titled_sentences_v1.txt"  # "title<TAB>sentence" lines
 
 def _top_classes(labels: list[str], n_classes: int) -> tuple[str, ...]:
     """The n_classes most frequent labels (ties: alphabetical), most frequent first."""
-    _check_positive_int("n_classes", n_classes)
+    check_positive_int("n_classes", n_classes)
     counts = Counter(labels)
     if not 2 <= n_classes <= len(counts):
         raise ValueError(f"n_classes must lie in [2, {len(counts)}], got {n_classes}")
@@ -182,7 +181,7 @@ def make_key_token_task(n: int, n_classes: int = 4, n_distractors: int = 20,
     """
     for name, value in (("n", n), ("n_classes", n_classes), ("n_distractors", n_distractors),
                         ("min_len", min_len), ("max_len", max_len)):
-        _check_positive_int(name, value)
+        check_positive_int(name, value)
     if min_len > max_len:
         raise ValueError(f"min_len must be <= max_len, got {min_len} > {max_len}")
     rng = np.random.default_rng(0) if rng is None else rng

@@ -17,14 +17,10 @@ changes a sequence's scores: a padded batch gives each sequence the logits it ge
 
 How each encoder is told the lengths:
 
-- torch.nn.RNN / LSTM / GRU ("torch_rnn", "lstm", "gru"): ``pack_padded_sequence``; their final
+- torch.nn.RNN / LSTM / GRU ("rnn", "lstm", "gru"): ``pack_padded_sequence``; their final
   state h_n is then taken at every sequence's own end, in both directions.
-- course_lib.torch_lstm_gru.LSTM / GRU ("scratch_lstm", "scratch_gru"): their ``lengths``
-  argument does the same.
-- course_lib.torch_rnn.RNN ("rnn") has no lengths argument: left to right, the summary is read
-  from its outputs at position L_b - 1; bidirectional, its backward direction would start on the
-  padding, so a bidirectional "rnn" accepts only batches without padding (ValueError otherwise;
-  use "torch_rnn" for a padded bidirectional tanh RNN).
+- the course's own layers, course_lib.torch_rnn.RNN and course_lib.torch_lstm_gru.LSTM / GRU
+  ("scratch_rnn", "scratch_lstm", "scratch_gru"): their ``lengths`` argument does the same.
 
 With several layers the summary comes from the last layer.
 
@@ -51,39 +47,21 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from course_lib.attention import AttentionPooling, lengths_to_mask
-from course_lib.lm import _check_positive_int
+from course_lib.checks import check_positive_int
 from course_lib.text import Vocab, pad_batch
-from course_lib.torch_lstm_gru import GRU, LSTM
-from course_lib.torch_rnn import RNN
+from course_lib.torch_lstm_gru import make_layer
+from course_lib.torch_rnn import RecurrentLayer
 
-
-def _torch_encoder(cls):
-    """Factory for a one-layer, batch-first torch.nn.RNN / LSTM / GRU."""
-
-    def make(input_size: int, hidden_size: int, bidirectional: bool) -> nn.Module:
-        return cls(input_size, hidden_size, batch_first=True, bidirectional=bidirectional)
-
-    return make
-
-
-# name -> factory(input_size, hidden_size, bidirectional) returning a one-layer batch-first encoder
-ENCODERS = {
-    "rnn": lambda d, h, bi: RNN(d, h, bidirectional=bi),  # the course's tanh RNN (part 2)
-    "torch_rnn": _torch_encoder(nn.RNN),
-    "lstm": _torch_encoder(nn.LSTM),
-    "gru": _torch_encoder(nn.GRU),
-    "scratch_lstm": _torch_encoder(LSTM),  # the course's layers (part 3)
-    "scratch_gru": _torch_encoder(GRU),
-}
-_ENCODER_TYPES = (nn.RNNBase, RNN, LSTM, GRU)
+_ENCODER_TYPES = (nn.RNNBase, RecurrentLayer)
 POOLINGS = ("last", "mean", "max", "attention")
 
 
 def _check_encoder(rnn: nn.Module, embed_dim: int, hidden_size: int, bidirectional: bool) -> None:
     """A ready encoder must be a supported layer, batch-first, with the sizes the model expects."""
     if not isinstance(rnn, _ENCODER_TYPES):
-        raise TypeError("cell must be a name in ENCODERS or a torch.nn.RNN/LSTM/GRU, "
-                        f"course_lib.torch_rnn.RNN or course_lib.torch_lstm_gru.LSTM/GRU module, "
+        raise TypeError("cell must be a name in course_lib.torch_lstm_gru.LAYERS or a torch.nn.RNN/"
+                        "LSTM/GRU, course_lib.torch_rnn.RNN or course_lib.torch_lstm_gru.LSTM/GRU "
+                        "module, "
                         f"got {type(rnn).__name__}")
     if getattr(rnn, "proj_size", 0):
         raise ValueError("cell must have proj_size = 0")
@@ -103,8 +81,8 @@ class SequenceClassifier(nn.Module):
     - embed_dim: E.
     - hidden_size: H, the encoder's state size per direction.
     - n_classes: C >= 2.
-    - cell: a name in ENCODERS ("rnn": course_lib.torch_rnn.RNN; "torch_rnn", "lstm", "gru":
-      torch.nn's; "scratch_lstm", "scratch_gru": course_lib.torch_lstm_gru's), or a ready
+    - cell: a name in course_lib.torch_lstm_gru.LAYERS ("rnn", "lstm", "gru": torch.nn's;
+      "scratch_rnn", "scratch_lstm", "scratch_gru": the course's own layers), or a ready
       batch-first module of one of those classes with input_size E, hidden_size H and the given
       bidirectional flag (e.g. with several layers or a custom initialisation).
     - bidirectional: add a right-to-left direction; the summary then has 2H features.
@@ -122,7 +100,7 @@ class SequenceClassifier(nn.Module):
         super().__init__()
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim),
                             ("hidden_size", hidden_size), ("n_classes", n_classes)):
-            _check_positive_int(name, value)
+            check_positive_int(name, value)
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}")
         if not isinstance(bidirectional, bool):
@@ -134,10 +112,7 @@ class SequenceClassifier(nn.Module):
         self.num_directions = 2 if bidirectional else 1
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
         if isinstance(cell, str):
-            if cell not in ENCODERS:
-                raise ValueError(f"cell must be one of {sorted(ENCODERS)} or a module, "
-                                 f"got {cell!r}")
-            self.rnn = ENCODERS[cell](embed_dim, hidden_size, bidirectional)
+            self.rnn = make_layer(cell, embed_dim, hidden_size, bidirectional=bidirectional)
         else:
             _check_encoder(cell, embed_dim, hidden_size, bidirectional)
             self.rnn = cell
@@ -146,7 +121,7 @@ class SequenceClassifier(nn.Module):
         self.pooling = pooling
         summary_size = hidden_size * self.num_directions
         if attention_dim is not None:
-            _check_positive_int("attention_dim", attention_dim)
+            check_positive_int("attention_dim", attention_dim)
         self.pool = (AttentionPooling(summary_size, attention_dim or summary_size)
                      if pooling == "attention" else None)
         self.head = nn.Linear(summary_size, n_classes)
@@ -187,8 +162,6 @@ class SequenceClassifier(nn.Module):
             return self._pooled(tokens, lengths)[0]
         lengths = self._check_inputs(tokens, lengths)
         x = self.embedding(tokens)  # (B, T, E)
-        if isinstance(self.rnn, RNN):
-            return self._encode_course_rnn(x, lengths)
         if lengths is not None and isinstance(self.rnn, nn.RNNBase):
             x = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
             _, state = self.rnn(x)
@@ -197,27 +170,13 @@ class SequenceClassifier(nn.Module):
         h_n = state[0] if isinstance(state, tuple) else state  # (L * dirs, B, H), LSTM: (h, c)
         return self._last_layer(h_n)
 
-    def _encode_course_rnn(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-        """Summary from course_lib.torch_rnn.RNN, which reads every column: see module docstring."""
-        T = x.shape[1]
-        padded = lengths is not None and bool((lengths < T).any())
-        if padded and self.rnn.bidirectional:
-            raise ValueError("lengths with padding are not supported by a bidirectional 'rnn' "
-                             "cell (course_lib.torch_rnn.RNN has no lengths argument); use "
-                             "cell='torch_rnn' or batches without padding")
-        out, h_n = self.rnn(x)  # (B, T, H * dirs), (L * dirs, B, H)
-        if padded:
-            return out[torch.arange(x.shape[0]), lengths.to(x.device) - 1]  # (B, H)
-        return self._last_layer(h_n)
-
     def states(self, tokens: torch.Tensor, lengths=None) -> tuple[torch.Tensor, torch.Tensor]:
         """The encoder's outputs at every position and the mask of the real ones.
 
         Inputs: tokens (B, T) int64, lengths (B,) or None, as for ``encode``.
 
         Returns:
-        - outputs: (B, T, H * directions), the last layer's outputs (zeros at padding, except
-          for the course "rnn" cell, which also runs over the padding; the mask hides them).
+        - outputs: (B, T, H * directions), the last layer's outputs (zeros at padding).
         - mask: (B, T) bool, True at real positions.
         """
         lengths = self._check_inputs(tokens, lengths)
@@ -225,12 +184,7 @@ class SequenceClassifier(nn.Module):
         B, T = tokens.shape
         if lengths is None:
             lengths = torch.full((B,), T)
-        if isinstance(self.rnn, RNN):
-            if self.rnn.bidirectional and bool((lengths < T).any()):
-                raise ValueError("lengths with padding are not supported by a bidirectional "
-                                 "'rnn' cell; use cell='torch_rnn'")
-            out, _ = self.rnn(x)
-        elif isinstance(self.rnn, nn.RNNBase):
+        if isinstance(self.rnn, nn.RNNBase):
             packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
             out, _ = pad_packed_sequence(self.rnn(packed)[0], batch_first=True, total_length=T)
         else:
@@ -352,7 +306,7 @@ def make_classification_batches(
     if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
         raise ValueError(f"labels must be ints >= 0, got dtype {labels.dtype}")
     labels = labels.astype(np.int64)
-    _check_positive_int("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be None or a numpy Generator, got {type(rng).__name__}")
     order = np.arange(len(sequences)) if rng is None else rng.permutation(len(sequences))

@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from course_lib.attention import AttentionPooling, lengths_to_mask
-from course_lib.lm import _check_positive_int
+from course_lib.checks import check_positive_int
 from course_lib.text import Vocab
 
 
@@ -58,7 +58,7 @@ class HierarchicalAttentionClassifier(nn.Module):
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim),
                             ("word_hidden", word_hidden), ("sentence_hidden", sentence_hidden),
                             ("n_classes", n_classes)):
-            _check_positive_int(name, value)
+            check_positive_int(name, value)
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}")
         self.vocab_size = vocab_size

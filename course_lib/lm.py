@@ -33,33 +33,7 @@ from torch import nn
 from course_lib.checks import check_positive_int
 from course_lib.sampling import sample_from_logits
 from course_lib.text import Vocab, lm_pairs, pad_batch
-from course_lib.torch_lstm_gru import GRU, LSTM
-from course_lib.torch_rnn import RNN
-
-
-def _torch_cell(cls):
-    """Factory for torch.nn.LSTM / nn.GRU (dropout only between layers, as they require)."""
-
-    def make(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.Module:
-        return cls(input_size, hidden_size, num_layers, batch_first=True,
-                   dropout=dropout if num_layers > 1 else 0.0)
-
-    return make
-
-
-# name -> factory(input_size, hidden_size, num_layers, dropout) returning a batch-first module
-# called as module(x (B, T, E), state) -> (out (B, T, H), state). Later parts register their own.
-CELLS = {
-    "rnn": lambda d, h, layers, dropout: RNN(d, h, layers, batch_first=True, dropout=dropout),
-    "lstm": _torch_cell(nn.LSTM),
-    "gru": _torch_cell(nn.GRU),
-    # the course's own layers (part 3), same maths as torch's, written from torch ops
-    "scratch_lstm": _torch_cell(LSTM),
-    "scratch_gru": _torch_cell(GRU),
-}
-
-
-_check_positive_int = check_positive_int  # old name, still imported by course_lib.classify
+from course_lib.torch_lstm_gru import LAYERS, make_layer
 
 
 class RecurrentLM(nn.Module):
@@ -69,8 +43,8 @@ class RecurrentLM(nn.Module):
     - vocab_size: V.
     - embed_dim: E.
     - hidden_size: H, the recurrent layer's output size.
-    - cell: a name in CELLS ("rnn": course_lib.torch_rnn.RNN, "lstm", "gru": torch's,
-      "scratch_lstm", "scratch_gru": course_lib.torch_lstm_gru's), or a
+    - cell: a name in course_lib.torch_lstm_gru.LAYERS ("rnn", "lstm", "gru": torch.nn's;
+      "scratch_rnn", "scratch_lstm", "scratch_gru": the course's own layers), or a
       ready nn.Module with the nn.RNN call signature (batch-first, output size H).
     - num_layers: stacked recurrent layers (ignored when cell is a module).
     - dropout: applied to the embeddings, between recurrent layers and before the output layer.
@@ -87,10 +61,10 @@ class RecurrentLM(nn.Module):
             raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
         if isinstance(cell, nn.Module):
             self.rnn = cell
-        elif cell in CELLS:
-            self.rnn = CELLS[cell](embed_dim, hidden_size, num_layers, dropout)
+        elif cell in LAYERS:
+            self.rnn = make_layer(cell, embed_dim, hidden_size, num_layers, dropout)
         else:
-            raise ValueError(f"cell must be one of {sorted(CELLS)} or an nn.Module, got {cell!r}")
+            raise ValueError(f"cell must be one of {sorted(LAYERS)} or an nn.Module, got {cell!r}")
         self.vocab_size, self.pad_id = vocab_size, pad_id
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
         self.drop = nn.Dropout(dropout)

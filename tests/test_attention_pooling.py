@@ -40,7 +40,7 @@ def padded_batch(rng, n=5, max_len=7):
 
 
 CELLS = [("gru", True), ("lstm", False), ("scratch_gru", True), ("scratch_lstm", False),
-         ("rnn", False), ("torch_rnn", True)]
+         ("scratch_rnn", True), ("rnn", True)]
 
 
 @pytest.mark.parametrize("pooling", POOLINGS)
@@ -91,9 +91,6 @@ def test_pooling_arguments():
         SequenceClassifier(V, E, H, C, pooling="attention", attention_dim=0)
     with pytest.raises(ValueError, match="attention_weights needs pooling='attention'"):
         SequenceClassifier(V, E, H, C, pooling="mean").attention_weights(torch.ones(1, 2).long())
-    bi = SequenceClassifier(V, E, H, C, cell="rnn", bidirectional=True, pooling="mean")
-    with pytest.raises(ValueError, match="bidirectional 'rnn' cell"):
-        bi(torch.ones(2, 3).long(), torch.tensor([3, 2]))
 
 
 # ----------------------------------------------------------------------------- data
@@ -144,7 +141,7 @@ def test_attention_pooling_learns_the_key_token_and_points_at_it():
     test_task = make_key_token_task(300, max_len=30, rng=rng)
     test_batches = make_classification_batches(test_task.sequences, test_task.labels, 300)
     set_seed(0)
-    model = SequenceClassifier(train_task.vocab_size, 8, 16, 4, cell="torch_rnn",
+    model = SequenceClassifier(train_task.vocab_size, 8, 16, 4, cell="rnn",
                                pooling="attention")
     before = accuracy(model, test_batches)
     train(model, lambda r: make_classification_batches(train_task.sequences, train_task.labels,

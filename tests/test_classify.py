@@ -7,21 +7,19 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from course_lib.classify import (
-    ENCODERS,
     SequenceClassifier,
     accuracy,
     classification_loss,
     make_classification_batches,
 )
 from course_lib.config import set_seed
-from course_lib.torch_lstm_gru import LSTM
+from course_lib.torch_lstm_gru import LAYERS, LSTM
 from course_lib.torch_rnn import RNN
 from course_lib.training import train
 
 V, E, H, C = 12, 5, 6, 3
 # (cell, bidirectional) pairs that accept padded batches: all but the bidirectional course RNN
-PADDED_OK = [(cell, bi) for cell in sorted(ENCODERS) for bi in (False, True)
-             if (cell, bi) != ("rnn", True)]
+PADDED_OK = [(cell, bi) for cell in sorted(LAYERS) for bi in (False, True)]
 
 
 def random_sequences(rng, n, max_len=7, low=1):
@@ -89,26 +87,17 @@ def test_bidirectional_summary_equals_nn_lstm_h_n_on_a_packed_batch(rng, cell):
         torch.testing.assert_close(model.encode(tokens, lengths), torch.cat([h_n[0], h_n[1]], 1))
 
 
-def test_course_rnn_matches_nn_rnn_and_refuses_padding_when_bidirectional(rng):
-    model = make_model("rnn", False)
-    reference = nn.RNN(E, H, batch_first=True)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_course_rnn_matches_packed_nn_rnn(rng, bidirectional):
+    model = make_model("scratch_rnn", bidirectional)
+    reference = nn.RNN(E, H, batch_first=True, bidirectional=bidirectional)
     reference.load_state_dict(model.rnn.state_dict())
     tokens, lengths = padded_with_junk(rng, random_sequences(rng, 5))
     with torch.no_grad():
         emb = model.embedding(tokens)
         _, h_n = reference(pack_padded_sequence(emb, lengths, batch_first=True,
                                                 enforce_sorted=False))
-        torch.testing.assert_close(model.encode(tokens, lengths), h_n[0])
-    bi = make_model("rnn", True)
-    with pytest.raises(ValueError, match="bidirectional 'rnn'"):
-        bi(tokens, lengths)
-    full = torch.full((len(tokens),), tokens.shape[1])
-    reference = nn.RNN(E, H, batch_first=True, bidirectional=True)
-    reference.load_state_dict(bi.rnn.state_dict())
-    with torch.no_grad():  # without padding a bidirectional course RNN is fine
-        _, h_n = reference(bi.embedding(tokens))
-        torch.testing.assert_close(bi.encode(tokens, full), torch.cat([h_n[0], h_n[1]], 1))
-        torch.testing.assert_close(bi(tokens, full), bi(tokens))
+        torch.testing.assert_close(model.encode(tokens, lengths), torch.cat(list(h_n), 1))
 
 
 def test_ready_module_and_pad_id():
@@ -210,7 +199,7 @@ def test_same_seed_same_numbers(rng):
     ({"hidden_size": 2.5}, ValueError, "hidden_size"),
     ({"n_classes": 1}, ValueError, "n_classes must be >= 2"),
     ({"cell": "transformer"}, ValueError, "cell must be one of"),
-    ({"cell": nn.Linear(E, H)}, TypeError, "cell must be a name in ENCODERS"),
+    ({"cell": nn.Linear(E, H)}, TypeError, "cell must be a name in course_lib"),
     ({"cell": nn.LSTM(E, H)}, ValueError, "cell.batch_first must be True"),
     ({"cell": nn.LSTM(E + 1, H, batch_first=True)}, ValueError, "cell.input_size must be 5"),
     ({"cell": RNN(E, H + 1)}, ValueError, "cell.hidden_size must be 6"),

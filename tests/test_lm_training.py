@@ -10,6 +10,7 @@ import torch
 from course_lib.config import set_seed
 from course_lib.lm import RecurrentLM, generate, lm_loss, make_lm_batches, perplexity
 from course_lib.text import EOS, Vocab, char_tokenize
+from course_lib.torch_lstm_gru import LAYERS
 from course_lib.training import History, train
 
 WORDS = ["hello", "help", "hell", "yellow", "jelly", "belly", "fellow", "mellow", "hallo", "yell"]
@@ -27,7 +28,7 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-def _model(cell="rnn", seed=0, **kw):
+def _model(cell="scratch_rnn", seed=0, **kw):
     set_seed(seed)
     return RecurrentLM(len(VOCAB), 8, 16, cell=cell, **kw).double()
 
@@ -80,7 +81,7 @@ def test_make_lm_batches():
 
 
 # ----------------------------------------------------------------------------- the model
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "scratch_lstm", "scratch_gru"])
+@pytest.mark.parametrize("cell", sorted(LAYERS))
 def test_model_shapes_and_padding_does_not_leak(cell):
     model = _model(cell, num_layers=2, dropout=0.2).eval()
     inputs, _ = make_lm_batches(IDS[:3], 3)[0]

@@ -10,6 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from course_lib.gradcheck import rel_error
 from course_lib.lstm import lstm_backward, lstm_forward
 from course_lib.torch_lstm_gru import GRU, LSTM
+from course_lib.weights import numpy_gradients, numpy_weights
 
 PAIRS = [(nn.LSTM, LSTM), (nn.GRU, GRU)]
 TOL = {torch.float32: {"atol": 1e-5, "rtol": 1e-4}, torch.float64: {"atol": 1e-10, "rtol": 1e-10}}
@@ -168,17 +169,17 @@ def test_peephole_lstm_matches_numpy_lstm():
     out.backward(dout)
 
     p = tuple(layer.weight_peephole_l0.detach().numpy())
-    Wx = layer.weight_ih_l0.detach().numpy().T
-    Wh = layer.weight_hh_l0.detach().numpy().T
-    b = (layer.bias_ih_l0 + layer.bias_hh_l0).detach().numpy()
-    h_np, cache = lstm_forward(x.detach().numpy(), h0[0].detach().numpy(), Wx, Wh, b, peephole=p)
+    Wx, Wh, b_ih, b_hh = numpy_weights(layer)
+    h_np, cache = lstm_forward(x.detach().numpy(), h0[0].detach().numpy(), Wx, Wh, b_ih + b_hh,
+                               peephole=p)
     dx, dh0, dWx, dWh, db, dp = lstm_backward(dout.numpy(), cache)
     assert rel_error(out.detach().numpy(), h_np) < 1e-10
     assert rel_error(x.grad.numpy(), dx) < 1e-8
     assert rel_error(h0.grad[0].numpy(), dh0) < 1e-8
-    assert rel_error(layer.weight_ih_l0.grad.numpy().T, dWx) < 1e-8
-    assert rel_error(layer.weight_hh_l0.grad.numpy().T, dWh) < 1e-8
-    assert rel_error(layer.bias_hh_l0.grad.numpy(), db) < 1e-8
+    dWx_torch, dWh_torch, _, db_torch = numpy_gradients(layer)
+    assert rel_error(dWx_torch, dWx) < 1e-8
+    assert rel_error(dWh_torch, dWh) < 1e-8
+    assert rel_error(db_torch, db) < 1e-8
     assert rel_error(layer.weight_peephole_l0.grad.numpy(), np.stack(dp)) < 1e-8
 
 
@@ -279,23 +280,21 @@ def test_drop_in_recurrent_layer_of_the_language_model(torch_cls, ours_cls):
 
 
 @pytest.mark.parametrize("peephole", [False, True])
-@pytest.mark.parametrize("padded", [False, True])
-def test_hand_written_lstm_backward_passes_gradcheck(peephole, padded):
-    """The LSTM time loop's hand-written BPTT against finite differences (float64)."""
-    from course_lib.torch_lstm_gru import _LSTMRecurrence
+def test_padded_peephole_lstm_passes_gradcheck(peephole):
+    """Gradients through the time loop, padding and peepholes against finite differences."""
+    torch.manual_seed(6)
+    layer = LSTM(2, 2, bidirectional=True, peephole=peephole).double()
+    x = torch.randn(3, 4, 2, dtype=torch.float64, requires_grad=True)
+    names = [name for name, _ in layer.named_parameters()]
+    weights = [p.detach().clone().requires_grad_() for p in layer.parameters()]
+    lengths = torch.tensor([4, 2, 1])
 
-    g = torch.Generator().manual_seed(6)
-    steps, batch, hidden = 4, 3, 2
+    def run(x, *params):
+        out, (h, c) = torch.func.functional_call(
+            layer, dict(zip(names, params, strict=True)), (x,), {"lengths": lengths})
+        return out, h, c
 
-    def rand(*shape):
-        return torch.randn(*shape, generator=g, dtype=torch.float64, requires_grad=True)
-
-    inputs = [rand(steps, batch, 4 * hidden), rand(batch, hidden), rand(batch, hidden),
-              rand(4 * hidden, hidden), rand(3, hidden) if peephole else None]
-    mask = None
-    if padded:
-        mask = (torch.arange(steps)[:, None] < torch.tensor([4, 2, 1]))[:, :, None]  # (T, B, 1)
-    assert torch.autograd.gradcheck(lambda *a: _LSTMRecurrence.apply(*a, mask), inputs)
+    assert torch.autograd.gradcheck(run, [x, *weights])
 
 
 def test_peephole_padded_batch_matches_one_sequence_at_a_time():

@@ -1,4 +1,5 @@
-"""course_lib.torch_rnn.RNN against torch.nn.RNN (outputs and gradients) and a hand loop."""
+"""course_lib.torch_rnn.RNN against torch.nn.RNN (outputs and gradients, padded batches too)
+and a hand loop."""
 
 import pytest
 import torch
@@ -107,16 +108,43 @@ def test_dropout_between_layers_only_in_training():
 def test_bad_inputs():
     with pytest.raises(ValueError, match="hidden_size must be a positive int"):
         RNN(3, 0)
-    with pytest.raises(ValueError, match="dropout must lie"):
+    with pytest.raises(ValueError, match="dropout must be a number in"):
         RNN(3, 4, dropout=1.0)
     rnn = RNN(3, 4)
-    with pytest.raises(ValueError, match=r"x must have shape \(B, T, D\) with D=3"):
+    with pytest.raises(ValueError, match=r"with input_size = 3"):
         rnn(torch.randn(2, 5, 4))
-    with pytest.raises(TypeError, match="x must be a floating torch tensor"):
+    with pytest.raises(TypeError, match="x must have the parameters' dtype"):
         rnn(torch.ones(2, 5, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"lengths must lie in \[1, T = 5\]"):
+        rnn(torch.randn(2, 5, 3), lengths=[0, 5])
     with pytest.raises(ValueError, match="h0 must have shape"):
         rnn(torch.randn(2, 5, 3), torch.zeros(1, 3, 4))
-    with pytest.raises(TypeError, match="rnn must be a torch.nn.RNN"):
+    with pytest.raises(TypeError, match="module must be a torch.nn.RNN"):
         RNN.from_torch(torch.nn.GRU(3, 4))
     with pytest.raises(ValueError, match="nonlinearity='tanh'"):
         RNN.from_torch(torch.nn.RNN(3, 4, nonlinearity="relu"))
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padded_batch_matches_packed_nn_rnn(num_layers, bidirectional):
+    """With lengths, every sequence gets what nn.RNN gives on the packed batch: outputs (zeros at
+    padding), final states at each sequence's own end in both directions, and gradients."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    ours, ref = _pair(num_layers, bidirectional)
+    lengths = torch.tensor([5, 2, 4])
+    x = torch.randn(3, 5, 3, dtype=torch.float64)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out, h_n = ours(x1, lengths=lengths)
+    packed = pack_padded_sequence(x2, lengths, batch_first=True, enforce_sorted=False)
+    ref_packed, ref_h = ref(packed)
+    ref_out, _ = pad_packed_sequence(ref_packed, batch_first=True, total_length=5)
+    assert torch.allclose(out, ref_out, atol=ATOL) and torch.allclose(h_n, ref_h, atol=ATOL)
+    upstream = torch.randn_like(out)
+    ((out * upstream).sum() + h_n.sum()).backward()
+    ((ref_out * upstream).sum() + ref_h.sum()).backward()
+    assert torch.allclose(x1.grad, x2.grad, atol=ATOL)
+    ours_packed, ours_h = ours(packed)  # a PackedSequence in, a PackedSequence out
+    assert torch.allclose(ours_packed.data, ref_packed.data, atol=ATOL)
+    assert torch.allclose(ours_h, ref_h, atol=ATOL)

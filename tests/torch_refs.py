@@ -1,11 +1,12 @@
 """torch.nn reference layers holding the weights of the course's numpy implementations.
 
 course_lib's numpy code stores weights in the row convention (x @ Wx, Wx of shape (D, G*H));
-torch keeps the transposes (weight_ih of shape (G*H, D)). One function copies them across.
+torch keeps the transposes (weight_ih of shape (G*H, D)); course_lib.weights copies them across.
 """
 
 import numpy as np
-import torch
+
+from course_lib.weights import load_numpy_weights
 
 
 def torch_reference(cls, Wx: np.ndarray, Wh: np.ndarray, bx: np.ndarray, bh=None):
@@ -17,12 +18,5 @@ def torch_reference(cls, Wx: np.ndarray, Wh: np.ndarray, bx: np.ndarray, bh=None
     - bx: (G*H,) bias, copied to bias_ih; bh: (G*H,) copied to bias_hh, or None for zeros.
     """
     net = cls(Wx.shape[0], Wh.shape[0], batch_first=True).double()
-    with torch.no_grad():
-        net.weight_ih_l0.copy_(torch.tensor(Wx.T))
-        net.weight_hh_l0.copy_(torch.tensor(Wh.T))
-        net.bias_ih_l0.copy_(torch.tensor(bx))
-        if bh is None:
-            net.bias_hh_l0.zero_()
-        else:
-            net.bias_hh_l0.copy_(torch.tensor(bh))
+    load_numpy_weights(net, Wx, Wh, bx, np.zeros_like(bx) if bh is None else bh)
     return net

@@ -8,9 +8,11 @@ after the call), never a verdict computed next to the student's code.
 
 from course_lib.grading.checks import Exercise
 
-# the course's own RNN code, and the modules built on it (lm imports torch_rnn, training clipping)
-FORBIDDEN = ("course_lib.rnn", "course_lib.clipping", "course_lib.torch_rnn", "course_lib.lm",
-             "course_lib.training", "course_lib.classify")
+# the course's own RNN code, and the modules built on it (torch_lstm_gru and lm import torch_rnn,
+# training imports clipping)
+FORBIDDEN = ("course_lib.rnn", "course_lib.clipping", "course_lib.torch_rnn",
+             "course_lib.torch_lstm_gru", "course_lib.lm", "course_lib.training",
+             "course_lib.classify")
 
 STEP_FORWARD = """
 rng = np.random.default_rng(101)
