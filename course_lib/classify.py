@@ -48,6 +48,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from course_lib.attention import AttentionPooling, lengths_to_mask
 from course_lib.checks import check_positive_int
+from course_lib.config import model_device
 from course_lib.text import Vocab, pad_batch
 from course_lib.torch_lstm_gru import make_layer
 from course_lib.torch_rnn import RecurrentLayer
@@ -260,7 +261,7 @@ def accuracy(model: nn.Module, batches) -> float:
     Returns:
     - accuracy: float in [0, 1]. The model's training mode is restored afterwards.
     """
-    device = next(model.parameters()).device
+    device = model_device(model)
     was_training = model.training
     model.eval()
     correct, total = 0, 0

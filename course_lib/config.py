@@ -61,3 +61,10 @@ def get_device(prefer: str | None = None):
     if prefer is not None:
         return torch.device(prefer)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def model_device(model):
+    """The device of a model's parameters, where its inputs must go (CPU if it has none)."""
+    import torch
+
+    return next(model.parameters(), torch.empty(0)).device

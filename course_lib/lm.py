@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from course_lib.checks import check_positive_int
+from course_lib.config import model_device
 from course_lib.sampling import sample_from_logits
 from course_lib.text import Vocab, lm_pairs, pad_batch
 from course_lib.torch_lstm_gru import LAYERS, make_layer
@@ -174,7 +175,7 @@ def perplexity(model: nn.Module, data, pad_id: int = Vocab.pad_id, batch_size: i
     if not data:
         raise ValueError("data must hold at least one batch or sentence")
     batches = data if _is_batch(data[0]) else make_lm_batches(data, batch_size, pad_id=pad_id)
-    device = next(model.parameters()).device
+    device = model_device(model)
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
@@ -217,7 +218,7 @@ def generate(model: RecurrentLM, vocab: Vocab, rng: np.random.Generator | int = 
     check_positive_int("max_len", max_len)
     if isinstance(prefix, str):
         raise TypeError("prefix must be a list of tokens, got a str (tokenize it first)")
-    device = next(model.parameters()).device
+    device = model_device(model)
     was_training = model.training
     model.eval()
     tokens = list(prefix)

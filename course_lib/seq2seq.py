@@ -50,6 +50,7 @@ from torch import nn
 
 from course_lib.attention import AdditiveAttention, DotAttention, GeneralAttention, lengths_to_mask
 from course_lib.bpe import BPE
+from course_lib.config import model_device
 from course_lib.decoding import beam_search, greedy_decode
 from course_lib.metrics import corpus_bleu
 from course_lib.text import BOS, EOS, PAD, Vocab, pad_batch
@@ -323,10 +324,6 @@ def seq2seq_loss(model: Seq2Seq, batch) -> Tensor:
 # --------------------------------------------------------------------------------------------
 
 
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.no_grad()
 def translate_ids(model: Seq2Seq, src_ids: Sequence[Sequence[int]], beam_size: int = 1,
                   max_len: int | None = None, alpha: float = 1.0,
@@ -340,7 +337,7 @@ def translate_ids(model: Seq2Seq, src_ids: Sequence[Sequence[int]], beam_size: i
     model.eval()
     order = sorted(range(len(src_ids)), key=lambda i: len(src_ids[i]))
     out: list[list[int]] = [[] for _ in src_ids]
-    device = _device(model)
+    device = model_device(model)
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
         batch = make_batch([src_ids[i] for i in chunk], [[] for _ in chunk])
@@ -385,7 +382,7 @@ def attention_map(model: Seq2Seq, src_ids: Sequence[int], tgt_ids: Sequence[int]
     was_training = model.training
     model.eval()
     batch = make_batch([src_ids], [tgt_ids])
-    device = _device(model)
+    device = model_device(model)
     _, weights = model(batch.src.to(device), batch.src_len.to(device), batch.tgt_in.to(device),
                        return_attention=True)
     model.train(was_training)

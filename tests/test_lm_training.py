@@ -266,3 +266,11 @@ def test_optimizer_factory_equals_named_optimizer():
                         device="cpu", progress=False)
         losses.append(history.step_loss)
     assert losses[0] == losses[1]
+
+
+def test_model_device_is_where_the_parameters_are():
+    from course_lib.config import model_device
+
+    assert model_device(torch.nn.Linear(2, 2, device="meta")) == torch.device("meta")
+    assert model_device(torch.nn.Linear(2, 2)) == torch.device("cpu")
+    assert model_device(torch.nn.ReLU()) == torch.device("cpu")  # no parameters
