@@ -38,9 +38,9 @@ ASSIGNMENT = "ps02_rnn_bptt"
 class TestPs02Grading(GradingSuite):
     ASSIGNMENT = ASSIGNMENT
     EXERCISES = ("rnn_step_forward", "rnn_step_backward", "rnn_backward", "clip_grad_norm",
-                 "temporal_softmax_loss")
+                 "temporal_softmax_loss", "truncated_bptt")
     POINTS = {"test_rnn_step_forward": 2, "test_rnn_step_backward": 3, "test_rnn_backward": 3,
-              "test_clip_grad_norm": 2, "test_temporal_softmax_loss": 3}
+              "test_clip_grad_norm": 2, "test_temporal_softmax_loss": 3, "test_truncated_bptt": 3}
     WRITTEN_ID = "written_vanishing"
     WRITTEN_ANSWER = (
         "The Jacobian product is bounded by sigma_max^k; clipping caps exploding steps."
@@ -52,6 +52,9 @@ class TestPs02Grading(GradingSuite):
         "temporal_softmax_loss__no_max_shift",
         "rnn_step_forward__transposed_wh",
         "clip_grad_norm__in_place",
+        "truncated_bptt__state_reset",
+        "truncated_bptt__no_truncation",
+        "truncated_bptt__last_chunk_only",
     )
 
 
@@ -206,3 +209,28 @@ def test_whole_notebook_runs_and_the_demo_shows_vanishing_and_exploding(capsys, 
     norms, _ = namespace["gradient_reaching"](1.5, 0.5)
     assert norms[25] < 1.0  # saturated tanh units stop the explosion
     assert "clipped to 1" in out
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 7, 9])
+def test_truncated_bptt_matches_autograd_with_detached_chunk_starts(solution, rng, k):
+    """Truncated BPTT = autograd on the unrolled RNN whose state is detached every k steps."""
+    x, h0, Wx, Wh, b = _rnn_problem(rng, N=2, T=7, D=3, H=4)
+    dh = rng.normal(size=(2, 7, 4))
+    h, dWx, dWh, db = solution["truncated_bptt"](x, h0, Wx, Wh, b, dh, k)
+    weights = [torch.tensor(w, requires_grad=True) for w in (Wx, Wh, b)]
+    state, states = torch.from_numpy(h0), []
+    for t in range(x.shape[1]):
+        if t % k == 0:
+            state = state.detach()  # a chunk starts from a constant
+        state = torch.tanh(torch.from_numpy(x[:, t]) @ weights[0] + state @ weights[1]
+                           + weights[2])
+        states.append(state)
+    states = torch.stack(states, dim=1)  # (N, T, H)
+    (states * torch.from_numpy(dh)).sum().backward()
+    assert np.allclose(h, states.detach().numpy(), atol=1e-12)
+    for got, weight in zip((dWx, dWh, db), weights, strict=True):
+        assert np.allclose(got, weight.grad.numpy(), atol=1e-12)
+    if k >= x.shape[1]:  # full BPTT
+        _, _, *full = rnn.rnn_backward(dh, rnn.rnn_forward(x, h0, Wx, Wh, b)[1])
+        for got, want in zip((dWx, dWh, db), full, strict=True):
+            assert np.allclose(got, want)

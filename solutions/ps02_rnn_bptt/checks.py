@@ -6,7 +6,7 @@ returns the function's raw outputs (and, where the answer must not change its in
 after the call), never a verdict computed next to the student's code.
 """
 
-from course_lib.grading.checks import Exercise
+from course_lib.grading.checks import Case, Exercise
 
 # the course's own RNN code, and the modules built on it (torch_lstm_gru and lm import torch_rnn,
 # training imports clipping)
@@ -124,6 +124,65 @@ vy, vmask = np.array([[2, 0]]), np.array([[True, False]])
 s, y, mask = problem(5, 2, 3, 4)
 """
 
+# truncated_bptt runs with correct rnn_forward / rnn_backward (exercises 1-3, written another way)
+# or with stand-ins that record their calls
+TBPTT = """
+def rnn_forward(x, h0, Wx, Wh, b):
+    states, steps, hp = [], [], h0
+    for t in range(x.shape[1]):
+        hn = np.tanh(x[:, t] @ Wx + hp @ Wh + b)
+        steps.append((x[:, t], hp, Wx, Wh, hn))
+        states.append(hn)
+        hp = hn
+    return np.stack(states, axis=1), steps
+
+
+def rnn_backward(dh, cache):
+    carry, dxs, grads = np.zeros_like(dh[:, 0]), [], [0.0, 0.0, 0.0]
+    for t in reversed(range(len(cache))):
+        xs, hp, wx, wh, hn = cache[t]
+        da = (dh[:, t] + carry) * (1 - hn ** 2)
+        dxs.insert(0, da @ wx.T)
+        carry = da @ wh.T
+        grads = [grads[0] + xs.T @ da, grads[1] + hp.T @ da, grads[2] + da.sum(axis=0)]
+    return (np.stack(dxs, axis=1), carry, *grads)
+
+
+log = []
+
+
+def fake_forward(x, h0, Wx, Wh, b):
+    log.append(("f", x.shape[1], h0.copy()))
+    return h0[:, None, :] + np.cumsum(x, axis=1), ["step"] * x.shape[1]
+
+
+def fake_backward(dh, cache):
+    log.append(("b", dh.shape[1], float(dh.sum())))
+    g = float(dh.sum())
+    return (np.zeros(dh.shape), np.full(dh[:, 0].shape, -7.0), np.full((1, 1), g * g),
+            np.full((1, 1), 10 * g), np.full(1, g))
+
+
+def with_stand_ins(N, T, k, seed):
+    log.clear()
+    r = np.random.default_rng(seed)
+    xs, start, up = r.normal(size=(N, T, 1)), r.normal(size=(N, 1)), r.normal(size=(N, T, 1))
+    with replacing(globals(), rnn_forward=fake_forward, rnn_backward=fake_backward):
+        result = truncated_bptt(xs, start, np.ones((1, 1)), np.ones((1, 1)), np.ones(1), up, k)
+    forwards = [(n, h.tolist()) for kind, n, h in log if kind == "f"]
+    backwards = sorted((n, round(g, 9)) for kind, n, g in log if kind == "b")
+    return result, forwards, backwards
+
+
+def problem(seed, N, T, D, H, scale=1.0):
+    r = np.random.default_rng(seed)
+    return (r.normal(size=(N, T, D)), r.normal(size=(N, H)), scale * r.normal(size=(D, H)),
+            scale * r.normal(size=(H, H)), r.normal(size=H), r.normal(size=(N, T, H)))
+
+
+p1 = problem(60, 2, 7, 3, 4)
+"""
+
 EXERCISES = [
     Exercise(
         answer="rnn_step_forward",
@@ -216,6 +275,28 @@ EXERCISES = [
             "temporal_softmax_loss(np.zeros((2, 3)), y, mask)",
             "temporal_softmax_loss(s, y[:, :2], mask)",
             "temporal_softmax_loss(s, y, mask[:1])",
+        ),
+    ),
+    Exercise(
+        answer="truncated_bptt",
+        test="test_truncated_bptt",
+        fixture=TBPTT,
+        cases=(
+            "with_stand_ins(1, 5, 2, 61)",
+            "with_stand_ins(2, 6, 3, 62)",
+            "with_stand_ins(2, 4, 1, 63)",
+            "with_stand_ins(1, 3, 5, 64)",
+            "truncated_bptt(*p1, 1)",
+            "truncated_bptt(*p1, 2)",
+            "truncated_bptt(*p1, 3)",
+            "truncated_bptt(*p1, 7)",
+            "truncated_bptt(*p1, 10)",
+            "truncated_bptt(*problem(65, 3, 9, 2, 5, 1.5), 4)",
+            "truncated_bptt(*problem(66, 1, 1, 1, 2), 2)",
+            Case("truncated_bptt(*p1, 0)", errors=("ValueError", "TypeError")),
+            Case("truncated_bptt(*p1, 2.0)", errors=("ValueError", "TypeError")),
+            Case("truncated_bptt(*p1, True)", errors=("ValueError", "TypeError")),
+            "truncated_bptt(*p1[:5], p1[5][:, :6], 2)",
         ),
     ),
 ]
