@@ -190,9 +190,9 @@ def test_lecture_opens_clean_and_runs_from_the_ui(page, lab):
 
 
 def test_validate_reports_the_unanswered_homework(page, lab):
-    # Validate saves the notebook first, so whether it opened unsaved does not matter here (the
-    # homework stores a bare language_info {"name": "python"}, so today it does open unsaved).
     open_notebook(page, lab, HOMEWORK)
+    model = page.evaluate(SETTLED_MODEL)
+    assert not model["dirty"], f"marked unsaved right after opening; now {model['metadata']}"
     page.locator(".validate-button:visible").click()
     dialog = page.locator(".jp-Dialog")
     dialog.locator("#validation-message").wait_for(timeout=90_000)
