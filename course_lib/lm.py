@@ -24,7 +24,7 @@ References: Mikolov et al. (2010), "Recurrent neural network based language mode
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -234,3 +234,80 @@ def generate(model: RecurrentLM, vocab: Vocab, rng: np.random.Generator | int = 
         feed = [next_id]
     model.train(was_training)
     return tokens
+
+
+# ----------------------------------------------------------------------------- one LM interface
+class TokenLM:
+    """A trained neural LM behind the token-list interface of course_lib.ngram.NGramLM.
+
+    makemore's lesson: every language model, count-based or neural, answers the same questions
+    about text, so perplexity tables and samplers treat them alike. NGramLM and TokenLM both have
+    ``perplexity(sentences)``, ``token_logprobs(sentences)`` and
+    ``generate(seed=None, rng=None, max_len, temperature, top_k, top_p, prefix)`` on lists of
+    str tokens (unknown tokens count as ``<unk>``; ``</s>`` is predicted too).
+
+    Inputs (constructor):
+    - model: a RecurrentLM (anything with forward_state(tokens (1, T), state) and forward
+      mapping tokens (B, T) to logits (B, T, V)).
+    - vocab: the Vocab the model was trained with.
+    - batch_size: sentences scored at a time.
+    """
+
+    def __init__(self, model: nn.Module, vocab: Vocab, batch_size: int = 64):
+        if not isinstance(vocab, Vocab):
+            raise TypeError(f"vocab must be a course_lib.text.Vocab, got {type(vocab).__name__}")
+        check_positive_int("batch_size", batch_size)
+        self.model, self.vocab, self.batch_size = model, vocab, batch_size
+
+    def _encode(self, sentences) -> list[list[int]]:
+        sentences = list(sentences)
+        if not sentences:
+            raise ValueError("sentences must hold at least one token list")
+        if any(isinstance(s, str) for s in sentences):
+            raise TypeError("sentences must be token lists, got a str (tokenize it first)")
+        return [self.vocab.encode(s) for s in sentences]
+
+    @torch.no_grad()
+    def token_logprobs(self, sentences: Iterable[Sequence[str]]) -> np.ndarray:
+        """ln P(w_t | w_<t) of every predicted token, sentence after sentence.
+
+        Inputs:
+        - sentences: iterable of token lists (at least one).
+
+        Returns:
+        - logprobs: (Q,) float64, Q = sum of (len(sentence) + 1) (``</s>`` is predicted too).
+        """
+        ids = self._encode(sentences)
+        device = model_device(self.model)
+        was_training = self.model.training
+        self.model.eval()
+        out = []
+        for start in range(0, len(ids), self.batch_size):
+            chunk = ids[start:start + self.batch_size]
+            inputs, targets = make_lm_batches(chunk, len(chunk), pad_id=self.vocab.pad_id)[0]
+            logits = self.model(inputs.to(device)).double()  # (B, T, V)
+            logp = torch.log_softmax(logits, dim=-1).gather(
+                2, targets.to(device)[:, :, None])[:, :, 0]  # (B, T)
+            for row, sentence in zip(logp.cpu().numpy(), chunk, strict=True):
+                out.append(row[: len(sentence) + 1])
+        self.model.train(was_training)
+        return np.concatenate(out)
+
+    def perplexity(self, sentences: Iterable[Sequence[str]]) -> float:
+        """exp of the mean negative log-probability of every predicted token (``</s>`` included).
+
+        Inputs: sentences, an iterable of token lists. Returns: perplexity, a float >= 1.
+        """
+        return float(np.exp(-np.mean(self.token_logprobs(sentences))))
+
+    def generate(self, seed: int | None = None, rng: np.random.Generator | None = None,
+                 max_len: int = 50, temperature: float = 1.0, top_k: int | None = None,
+                 top_p: float | None = None, prefix: Sequence[str] = ()) -> list[str]:
+        """Sample one sentence (the arguments of NGramLM.generate; see generate above).
+
+        Returns: tokens, a list of str without ``<s>`` and ``</s>``.
+        """
+        if seed is not None and rng is not None:
+            raise ValueError("give at most one of seed and rng, got both")
+        return generate(self.model, self.vocab, np.random.default_rng(seed) if rng is None
+                        else rng, max_len, temperature, top_k, top_p, prefix)

@@ -100,6 +100,11 @@ class Vocab:
             raise TypeError("tokens must be a list of tokens, got a str (tokenize it first)")
         return [self.stoi.get(t, self.unk_id) for t in tokens]
 
+    def closed(self, tokens: Sequence[str]) -> list[str]:
+        """Token list -> the same tokens with every one outside the vocabulary replaced by
+        ``<unk>`` (what a count-based model must train on to give unknown words a probability)."""
+        return self.decode(self.encode(tokens))
+
     def decode(self, ids: Iterable[int]) -> list[str]:
         """Id list -> token list. Raises ValueError for an id outside [0, len(vocab))."""
         out = []

@@ -274,3 +274,28 @@ def test_model_device_is_where_the_parameters_are():
     assert model_device(torch.nn.Linear(2, 2, device="meta")) == torch.device("meta")
     assert model_device(torch.nn.Linear(2, 2)) == torch.device("cpu")
     assert model_device(torch.nn.ReLU()) == torch.device("cpu")  # no parameters
+
+
+def test_token_lm_speaks_ngram_lm_s_interface():
+    """TokenLM's perplexity, token log-probabilities and samples agree with the free functions,
+    and an n-gram model and a neural one fill one perplexity table through the same calls."""
+    from course_lib.lm import TokenLM
+    from course_lib.ngram import NGramLM
+
+    model = _model()
+    sentences = [list("anna"), list("bob"), list("xyz"), []]  # "x", "y", "z": unknown characters
+    lm = TokenLM(model, VOCAB, batch_size=3)
+    logprobs = lm.token_logprobs(sentences)
+    assert logprobs.shape == (4 + 1 + 3 + 1 + 3 + 1 + 0 + 1,)
+    ids = [VOCAB.encode(s) for s in sentences]
+    assert lm.perplexity(sentences) == pytest.approx(perplexity(model, ids), rel=1e-9)
+    assert lm.generate(seed=3, max_len=8) == generate(model, VOCAB, np.random.default_rng(3), 8)
+    with pytest.raises(ValueError, match="at most one of seed and rng"):
+        lm.generate(seed=1, rng=np.random.default_rng(1))
+    with pytest.raises(TypeError, match="vocab must be a course_lib.text.Vocab"):
+        TokenLM(model, list("abc"))
+    with pytest.raises(TypeError, match="token lists"):
+        lm.perplexity(["anna"])
+    models = {"bigram": NGramLM(2, "kneser_ney").fit([list("anna"), list("bob")]), "neural": lm}
+    table = {name: m.perplexity(sentences[:2]) for name, m in models.items()}
+    assert all(p >= 1 for p in table.values())

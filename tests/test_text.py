@@ -43,6 +43,14 @@ def test_vocab_order_min_freq_and_unk():
     assert len(v) == 6 and "b" in v and "c" not in v
 
 
+def test_vocab_closed_maps_unknown_tokens_to_unk():
+    vocab = Vocab([["a", "b", "a"]])
+    assert vocab.closed(["a", "zebra", "b", UNK]) == ["a", UNK, "b", UNK]
+    assert vocab.encode(vocab.closed(["zebra", "a"])) == vocab.encode(["zebra", "a"])
+    with pytest.raises(TypeError, match="tokens must be a list"):
+        vocab.closed("ab")
+
+
 def test_vocab_max_size_and_ignores_specials():
     v = Vocab([["x", "x", "y", BOS, EOS]], max_size=1)
     assert v.itos[4:] == ["x"]
