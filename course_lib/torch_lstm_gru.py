@@ -37,8 +37,6 @@ from torch import nn
 
 from course_lib.torch_rnn import RNN, RecurrentLayer
 
-Tensor = torch.Tensor
-
 
 class LSTM(RecurrentLayer):
     """Multi-layer, optionally bidirectional LSTM with torch.nn.LSTM's interface.

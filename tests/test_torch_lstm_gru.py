@@ -321,7 +321,8 @@ def test_peephole_padded_batch_matches_one_sequence_at_a_time():
 
 
 def test_lstm_backward_twice_gives_the_same_gradients():
-    """The hand-written backward must not overwrite what the forward saved (retain_graph)."""
+    """Nothing in the time loop is updated in place: a second backward pass (retain_graph) gives
+    the same gradients."""
     torch.manual_seed(0)
     layer = LSTM(D, H, peephole=True).double()
     x = torch.randn(B, T, D, dtype=torch.float64, requires_grad=True)
