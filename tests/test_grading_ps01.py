@@ -22,8 +22,8 @@ ASSIGNMENT = "ps01_ngrams"
 class TestPs01Grading(GradingSuite):
     ASSIGNMENT = ASSIGNMENT
     EXERCISES = ("padded_ngrams", "add_k_prob", "perplexity", "continuation_counts",
-                 "kn_bigram_prob", "top_k_temperature_probs")
-    POINTS = 15
+                 "kn_bigram_prob", "kn_model", "tune_discount", "top_k_temperature_probs")
+    POINTS = 20
     WRITTEN_ID = "written_smoothing"
     WRITTEN_ANSWER = "Add-one gives almost all the mass to unseen words; KN counts contexts."
     DELETED = "test_add_k_prob"
@@ -35,6 +35,16 @@ class TestPs01Grading(GradingSuite):
         "perplexity__short_context",
         "top_k_temperature_probs__overflow",
         "top_k_temperature_probs__row_vector",
+        "kn_model__lambda_without_types",
+        "kn_model__no_unk",
+        "kn_model__one_bos",
+        "kn_model__raw_lower_counts",
+        "kn_model__undiscounted_lower",
+        "kn_model__unseen_context",
+        "tune_discount__no_eos",
+        "tune_discount__one_bos",
+        "tune_discount__probability_product",
+        "tune_discount__train_set",
     )
 
 
@@ -139,3 +149,96 @@ def test_top_k_temperature_probs_matches_torch(solution, rng):
         masked[top] = scaled[top]
         want = torch.softmax(masked, dim=0).numpy()
         assert np.allclose(solution["top_k_temperature_probs"](logits, temperature, k), want)
+
+
+# ---------------------------------------------- Kneser-Ney of any order, and its tuned discount
+def _kn_data():
+    """A few hundred names (character lists) to train on and some held-out ones."""
+    from course_lib.datasets import load_corpus
+
+    names = load_corpus("names")
+    return names.train[:300], names.valid[:60]
+
+
+def _contexts(sentences, order):
+    """Every context of order - 1 tokens that the padded sentences hold, plus an unseen one."""
+    contexts = {("never",) * (order - 1)}
+    for sentence in sentences:
+        padded = ["<s>"] * (order - 1) + list(sentence)
+        contexts |= {tuple(padded[i : i + order - 1]) for i in range(len(sentence) + 1)}
+    return sorted(contexts)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_kn_model_equals_course_lib_ngram_and_sums_to_one(solution, order):
+    """Exercise 6 gives NGramLM's Kneser-Ney probabilities, for every context of the training and
+    validation names (unseen ones too) and every token of the vocabulary, <unk> included; each of
+    these distributions sums to 1; <s> gets 0 and a token outside V the probability of <unk>."""
+    from course_lib.ngram import NGramLM
+    from course_lib.text import BOS, UNK
+
+    train, valid = _kn_data()
+    for discount in (0.3, 0.75):
+        lm = NGramLM(order, "kneser_ney", discount=discount).fit(train)
+        prob = solution["kn_model"](train, order, discount)
+        for context in _contexts(train + valid, order):
+            got = np.array([prob(context, w) for w in lm.vocab])
+            assert np.allclose(got, lm.probs(context), rtol=1e-10, atol=1e-15), context
+            assert math.isclose(got.sum(), 1.0)
+            assert prob(context, BOS) == 0.0
+            assert prob(context, "not a name letter") == prob(context, UNK)
+
+
+def test_kn_model_equals_course_lib_ngram_on_words(solution):
+    """The same on word sentences whose validation part holds words never seen in training."""
+    from course_lib.ngram import NGramLM
+
+    train = TRAIN + [["a", "dog", "sat"], ["the", "dog", "ran", "down"]]
+    for order in (1, 2, 3, 4):
+        lm = NGramLM(order, "kneser_ney", discount=0.6).fit(train)
+        prob = solution["kn_model"](train, order, 0.6)
+        for context in _contexts(train + TEST + [["an", "owl"]], order):
+            got = [prob(context, w) for w in lm.vocab + ["owl"]]
+            assert np.allclose(got, [*lm.probs(context), lm.prob("owl", context)])
+
+
+def test_tune_discount_equals_course_lib_ngram(solution):
+    """Exercise 7's perplexities are NGramLM's validation perplexities, and its best d theirs."""
+    from course_lib.ngram import NGramLM
+
+    train, valid = _kn_data()
+    grid = [0.2, 0.5, 0.8, 0.95]
+    for order in (1, 2, 3, 4):
+        best, perplexities = solution["tune_discount"](train, valid, order, grid)
+        want = [NGramLM(order, "kneser_ney", discount=d).fit(train).perplexity(valid)
+                for d in grid]
+        assert np.allclose(perplexities, want, rtol=1e-10)
+        assert best == grid[int(np.argmin(want))]
+
+
+def _padding_variant(source: str, wrong_order: int, pads: int) -> str:
+    """An answer cell that pads with `pads` <s> at the order `wrong_order` (n - 1 elsewhere)."""
+    right = "[BOS] * (order - 1)"
+    assert right in source
+    wrong = f"[BOS] * ({pads} if order == {wrong_order} else order - 1)"
+    return source.replace(right, wrong)
+
+
+@pytest.mark.parametrize("answer", ["kn_model", "tune_discount"])
+def test_visible_tests_catch_a_wrong_number_of_bos_at_every_order(answer):
+    """The visible tests fail for an answer that pads with a wrong number of <s> at any one
+    order from 1 to 4, from none to one too many."""
+    from grading import exercise_test_cells, grade_id, visible_test_passes
+
+    nb = source_notebook(ASSIGNMENT)
+    source = next(c.source for c in nb.cells if grade_id(c) == answer)
+    assert answer in exercise_test_cells(nb)
+    for order in (1, 2, 3, 4):
+        for pads in range(0, order + 2):
+            if pads != order - 1:
+                variant = _padding_variant(source, order, pads)
+                try:
+                    passes = visible_test_passes(ASSIGNMENT, variant, answer)
+                except Exception:  # an error stops the visible test cell as well
+                    passes = False
+                assert not passes, f"{answer} padded with {pads} <s> at order {order} passes"

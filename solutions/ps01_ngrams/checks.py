@@ -46,6 +46,23 @@ bigrams = Counter({(BOS, "a"): 2, (BOS, "b"): 1, ("a", "b"): 1, ("a", EOS): 2, (
                    ("b", "a"): 2, ("c", EOS): 1})
 """
 
+KN_DATA = """
+TRAIN = [["a", "b", "a"], ["b", "a"], ["a", "c"]]
+WORDS = ("a", "b", "c", EOS, UNK, "zzz", BOS)
+CHARS = [list(w) for w in ("abracadabra", "cadabra", "abc", "bark", "arcade", "brr", "dab")]
+
+
+def table(prob, contexts):
+    return [[prob(tuple(h), w) for w in WORDS + ("r", "d", "k")] for h in contexts]
+"""
+
+TUNE_DATA = """
+TRAIN = [["a", "b", "a"], ["b", "a"], ["a", "c"], ["b", "a", "c"]]
+VALID = [["a", "b", "d"], ["c", "a"]]
+CHARS = [list(w) for w in ("abracadabra", "cadabra", "abc", "bark", "arcade", "brr", "dab")]
+CHARS_VALID = [list(w) for w in ("barbara", "cab", "drab", "radar")]
+"""
+
 EXERCISES = [
     Exercise(
         answer="padded_ngrams",
@@ -130,6 +147,57 @@ EXERCISES = [
             'kn_bigram_prob(Counter(), "a", "b", 0.5)',
             'kn_bigram_prob(bigrams, "a", "b", 1.5)',
             'kn_bigram_prob(bigrams, "a", "b", -0.1)',
+        ),
+    ),
+    Exercise(
+        answer="kn_model",
+        test="test_kn_model",
+        fixture=KN_DATA,
+        cases=(
+            'kn_model(TRAIN, 1, 0.5)((), "a")',
+            "table(kn_model(TRAIN, 1, 0.3), [()])",
+            'table(kn_model(TRAIN, 2, 0.5), [(BOS,), ("a",), ("b",), ("c",), ("zzz",)])',
+            "table(kn_model(TRAIN, 3, 0.3), [(BOS, BOS), (BOS, 'a'), ('a', 'b'), ('b', 'a'),"
+            " ('zzz', 'a'), ('a', 'zzz'), ('zzz', 'zzz')])",
+            "table(kn_model(TRAIN, 4, 0.75), [(BOS, BOS, BOS), (BOS, BOS, 'a'), (BOS, 'b', 'a'),"
+            " ('a', 'b', 'a'), ('zzz', 'b', 'a'), ('c', 'c', 'c')])",
+            "table(kn_model(CHARS, 5, 0.6), [(BOS,) * 4, (BOS, BOS, 'a', 'b'), tuple('abra'),"
+            " tuple('cada'), tuple('zbra'), tuple('zzra'), tuple('rcad')])",
+            "table(kn_model(CHARS, 2, 0.9), [(BOS,), ('a',), ('r',), ('k',), ('z',)])",
+            'kn_model(TRAIN, 2)((BOS,), "b")',
+            'kn_model([["x"]], 3, 0.9)((BOS, BOS), "x")',
+            'kn_model((("a", "b"), ("b",)), 2, 0.5)(("a",), "b")',
+            Case("kn_model(TRAIN, 0, 0.5)", errors=EITHER),
+            Case("kn_model(TRAIN, 2.0, 0.5)", errors=EITHER),
+            Case("kn_model(TRAIN, 2, 0.0)", errors=EITHER),
+            Case("kn_model(TRAIN, 2, 1.0)", errors=EITHER),
+            Case("kn_model([], 2, 0.5)", errors=EITHER),
+            Case('kn_model(["ab"], 2, 0.5)', errors=EITHER),
+            Case('kn_model(TRAIN, 3, 0.5)(("a",), "b")', errors=EITHER),
+            Case('kn_model(TRAIN, 1, 0.5)(("a",), "b")', errors=EITHER),
+        ),
+    ),
+    Exercise(
+        answer="tune_discount",
+        test="test_tune_discount",
+        fixture=TUNE_DATA,
+        cases=(
+            "tune_discount(TRAIN, VALID, 2, [0.1, 0.5, 0.9])",
+            "tune_discount(TRAIN, VALID, 1, [0.2, 0.4])",
+            "tune_discount(TRAIN, VALID, 3, (0.9, 0.5, 0.1))",
+            "tune_discount(TRAIN, VALID, 4, [0.1, 0.5, 0.9])",
+            "tune_discount(CHARS, CHARS_VALID, 4, [0.3, 0.6, 0.85])",
+            "tune_discount(CHARS, CHARS_VALID, 2, [0.05, 0.5, 0.95])",
+            'tune_discount(TRAIN, [["a", "b", "a", "c"] * 300], 3, [0.5, 0.9])',
+            'tune_discount(CHARS, [list("abracadabra") * 200], 2, [0.4, 0.8])',
+            "tune_discount(TRAIN, TRAIN, 2, [0.1, 0.9])",
+            "tune_discount(TRAIN, [[]], 2, [0.5])",
+            "tune_discount(TRAIN, VALID, 2, [0.5])[0]",
+            Case("tune_discount(TRAIN, VALID, 2, [])", errors=EITHER),
+            Case("tune_discount(TRAIN, VALID, 2, [0.5, 1.0])", errors=EITHER),
+            Case("tune_discount(TRAIN, VALID, 0, [0.5])", errors=EITHER),
+            Case("tune_discount([], VALID, 2, [0.5])", errors=EITHER),
+            Case("tune_discount(TRAIN, [], 2, [0.5])", errors=EITHER),
         ),
     ),
     Exercise(
