@@ -9,7 +9,7 @@ submit; later fetch their feedback. Student processes run two at a time, and gra
 (``python -m course_lib.grading``, sandboxed) runs one student per core.
 
 Prints the seconds of each phase, the whole cycle in seconds per student, the instructor's side
-(collect, grade, feedback, export) per student, and checks every exported grade (15 or 0) and
+(collect, grade, feedback, export) per student, and checks every exported grade (20 or 0) and
 every student's feedback. The hub's web servers are left out (each user's server is started when
 they log in, not per homework); tests/test_hub.py drives them.
 

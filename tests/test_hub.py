@@ -15,7 +15,7 @@ instructor and two students. Then, as a class would:
    (``python -m course_lib.grading``), generates and releases the feedback, and exports grades;
 4. each student fetches their feedback through the Assignment List.
 
-Asserted: exported grades 15 and 0; each student gets exactly one feedback file, showing their
+Asserted: exported grades 20 and 0; each student gets exactly one feedback file, showing their
 own score; a student's token opens no other server and the students' servers have no formgrader;
 and, tried as student B on the file system, every way to another's work or the instructor's
 files (the exchange's inbound and feedback listings, A's home and nbgrader cache, the
@@ -55,7 +55,7 @@ ASSIGNMENT = "ps01_ngrams"
 COURSE_ID = "seqmodels-nlp"
 DEPLOY = ROOT / "deploy"
 VENV_BIN = Path(sys.executable).parent
-FULL_MARKS = 15.0  # ps01's autograded points (the written answer is graded by hand)
+FULL_MARKS = 20.0  # ps01's autograded points (the written answer is graded by hand)
 # The instructor's commands of the README's "Running a class" section (run in the course folder).
 RELEASE_COMMANDS = (
     "python -m course_lib.tools.release",

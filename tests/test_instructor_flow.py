@@ -89,6 +89,6 @@ def test_readme_instructor_commands_run_as_written(tmp_path):
     with open(course / "grades.csv") as f:
         rows = [row for row in csv.DictReader(f) if row["assignment"] == ASSIGNMENT]
     assert len(rows) == 1
-    assert float(rows[0]["raw_score"]) == 15.0  # every autograded point; the written one by hand
+    assert float(rows[0]["raw_score"]) == 20.0  # every autograded point; the written one by hand
     feedback = list((course / "exchange" / "seqmodels-nlp" / "feedback").glob("*.html"))
     assert len(feedback) == 1
