@@ -43,7 +43,7 @@ from grading import (
 from course_lib.tools.release import assignment_names
 
 HOSTILE_ASSIGNMENTS = (
-    assignment_names(ROOT) if os.environ.get("COURSE_HOSTILE_ALL") else ["ps01_ngrams"]
+    assignment_names(ROOT) if os.environ.get("COURSE_HOSTILE_ALL") == "1" else ["ps01_ngrams"]
 )
 CANARY = Path("/tmp") / f"course-hostile-canary-{uuid.uuid4().hex}"  # no submission may write it
 # seconds per cell and per exercise: the endless loop and the sleeper each wait it out twice
