@@ -90,6 +90,15 @@ class Codec:
         self.bpe = bpe
         self.vocab = Vocab((self.tokens(s) for s in sentences), min_freq=min_freq)
 
+    @classmethod
+    def from_tokens(cls, itos: Sequence[str], merges: Sequence[tuple[str, str]] | None) -> Codec:
+        """The codec with exactly these ids and BPE merges (None: whole words), e.g. a saved one's
+        ``vocab.itos`` and ``bpe.merges``."""
+        codec = cls.__new__(cls)
+        codec.bpe = None if merges is None else BPE(merges)
+        codec.vocab = Vocab.from_tokens(itos)
+        return codec
+
     def tokens(self, words: Sequence[str]) -> list[str]:
         """Words -> model tokens (subwords with "@@" continuation marks, or the words)."""
         return self.bpe.encode(words) if self.bpe is not None else list(words)
@@ -111,6 +120,18 @@ def learn_joint_bpe(source: Sequence[Sequence[str]], target: Sequence[Sequence[s
                     num_merges: int) -> BPE:
     """One BPE learned on the source and target training sentences together (Sennrich et al.)."""
     return BPE.learn(list(source) + list(target), num_merges)
+
+
+def build_codecs(pairs: Sequence[tuple[Sequence[str], Sequence[str]]], merges: int | None,
+                 min_freq: int = 1) -> tuple[Codec, Codec]:
+    """Source and target codecs of the training pairs (source words, target words).
+
+    merges: the number of joint BPE merges, or None for whole words (rarer than ``min_freq``
+    ones become <unk>).
+    """
+    source, target = [s for s, _ in pairs], [t for _, t in pairs]
+    bpe = None if merges is None else learn_joint_bpe(source, target, merges)
+    return Codec(source, bpe, min_freq), Codec(target, bpe, min_freq)
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,6 +228,9 @@ class Seq2Seq(nn.Module):
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
         H = hidden_size
         self.hidden_size, self.attention_kind = H, attention
+        self.config = {"src_vocab": src_vocab, "tgt_vocab": tgt_vocab, "embed_dim": embed_dim,
+                       "hidden_size": H, "attention": attention, "attention_dim": attention_dim,
+                       "dropout": dropout}  # the constructor's arguments, to rebuild a saved model
         self.src_embed = nn.Embedding(src_vocab, embed_dim, padding_idx=Vocab.pad_id)
         self.tgt_embed = nn.Embedding(tgt_vocab, embed_dim, padding_idx=Vocab.pad_id)
         self.encoder = GRU(embed_dim, H // 2, batch_first=True, bidirectional=True)
@@ -387,3 +411,28 @@ def attention_map(model: Seq2Seq, src_ids: Sequence[int], tgt_ids: Sequence[int]
                        return_attention=True)
     model.train(was_training)
     return weights[0].cpu().numpy()
+
+
+# --------------------------------------------------------------------------------------------
+# Saved translators (the long training run of ``python -m course_lib.tools.train_nmt``)
+# --------------------------------------------------------------------------------------------
+
+
+def save_translator(path, model: Seq2Seq, src_codec: Codec, tgt_codec: Codec,
+                    info: dict | None = None) -> None:
+    """Write the model's weights and constructor arguments, both codecs and ``info`` (any
+    torch-saveable dict: training time, validation BLEU, ...) to one file."""
+    torch.save({"config": model.config, "state_dict": model.state_dict(),
+                "src": (src_codec.vocab.itos, src_codec.bpe and src_codec.bpe.merges),
+                "tgt": (tgt_codec.vocab.itos, tgt_codec.bpe and tgt_codec.bpe.merges),
+                "info": dict(info or {})}, path)
+
+
+def load_translator(path, device=None) -> tuple[Seq2Seq, Codec, Codec, dict]:
+    """Read a file of ``save_translator``: (model in eval mode on ``device``, source codec, target
+    codec, info)."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    model = Seq2Seq(**saved["config"])
+    model.load_state_dict(saved["state_dict"])
+    model.to(device or "cpu").eval()
+    return model, Codec.from_tokens(*saved["src"]), Codec.from_tokens(*saved["tgt"]), saved["info"]

@@ -83,6 +83,19 @@ class Vocab:
         self.stoi: dict[str, int] = {t: i for i, t in enumerate(self.itos)}
         self.counts = counts
 
+    @classmethod
+    def from_tokens(cls, itos: Sequence[str]) -> Vocab:
+        """The vocabulary whose id i is ``itos[i]`` (e.g. a saved model's ``vocab.itos``).
+
+        The first four tokens must be the specials in their order; counts are not kept.
+        """
+        itos = list(itos)
+        if itos[: len(SPECIALS)] != list(SPECIALS) or len(set(itos)) != len(itos):
+            raise ValueError(f"itos must start with {list(SPECIALS)} and hold each token once")
+        vocab = cls([])
+        vocab.itos, vocab.stoi = itos, {t: i for i, t in enumerate(itos)}
+        return vocab
+
     pad_id = 0
     unk_id = 1
     bos_id = 2

@@ -12,10 +12,14 @@ from course_lib.seq2seq import (
     Codec,
     Seq2Seq,
     bucket_batches,
+    build_codecs,
+    load_translator,
     make_batch,
     nmt_tokenize,
+    save_translator,
     seq2seq_loss,
     training_batches,
+    translate,
     translate_ids,
 )
 from course_lib.text import Vocab
@@ -145,6 +149,36 @@ def test_codec_words_and_bpe():
     unseen = ["wir", "wären", "dorthin"]
     assert sub.decode(sub.encode(unseen)) == unseen  # subwords: no <unk> for these
     assert len(sub.encode(unseen)) >= len(unseen)
+
+
+def test_build_codecs_words_or_joint_bpe():
+    pairs = [(nmt_tokenize("Wir wären gern dort."), nmt_tokenize("We would like to be there.")),
+             (nmt_tokenize("Wir gehen dorthin!"), nmt_tokenize("We go there!"))] * 3
+    src, tgt = build_codecs(pairs, merges=None, min_freq=4)
+    assert src.bpe is None and src.encode(["wir", "gern"]) == [src.vocab.stoi["wir"], 1]
+    src, tgt = build_codecs(pairs, merges=30)
+    assert src.bpe is tgt.bpe and len(src.bpe) == 30  # one BPE for both languages
+    assert tgt.decode(tgt.encode(pairs[0][1])) == pairs[0][1]
+
+
+@pytest.mark.parametrize("merges", [None, 25])
+def test_saved_translator_translates_the_same(tmp_path, merges):
+    pairs = [(nmt_tokenize("Das Haus ist klein."), nmt_tokenize("The house is small.")),
+             (nmt_tokenize("Der Hund schläft."), nmt_tokenize("The dog sleeps."))] * 4
+    src, tgt = build_codecs(pairs, merges)
+    set_seed(3)
+    model = Seq2Seq(len(src), len(tgt), embed_dim=6, hidden_size=8, attention="general",
+                    dropout=0.3)
+    save_translator(tmp_path / "m.pt", model, src, tgt, {"minutes": 1.5})
+    loaded, src2, tgt2, info = load_translator(tmp_path / "m.pt")
+    assert info == {"minutes": 1.5} and not loaded.training
+    assert loaded.config == model.config and src2.vocab.itos == src.vocab.itos
+    assert (src2.bpe is None) == (merges is None)
+    sentences = [s for s, _ in pairs[:2]] + [["ein", "unbekanntes", "wort"]]
+    want = translate(model, src, tgt, sentences, beam_size=3)
+    assert translate(loaded, src2, tgt2, sentences, beam_size=3) == want
+    for name, p in model.state_dict().items():
+        assert torch.equal(p, loaded.state_dict()[name])
 
 
 def test_bad_arguments():

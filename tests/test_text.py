@@ -51,6 +51,16 @@ def test_vocab_closed_maps_unknown_tokens_to_unk():
         vocab.closed("ab")
 
 
+def test_vocab_from_tokens_gives_the_same_ids():
+    v = Vocab([["b", "a", "b"], ["c"]])
+    again = Vocab.from_tokens(v.itos)
+    assert again.itos == v.itos and again.encode(["c", "a", "q"]) == v.encode(["c", "a", "q"])
+    with pytest.raises(ValueError, match="itos must start with"):
+        Vocab.from_tokens(["a", PAD, UNK, BOS, EOS])
+    with pytest.raises(ValueError, match="each token once"):
+        Vocab.from_tokens([PAD, UNK, BOS, EOS, "a", "a"])
+
+
 def test_vocab_max_size_and_ignores_specials():
     v = Vocab([["x", "x", "y", BOS, EOS]], max_size=1)
     assert v.itos[4:] == ["x"]
