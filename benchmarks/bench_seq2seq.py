@@ -32,8 +32,8 @@ from course_lib.seq2seq import (
     Seq2Seq,
     bucket_batches,
     make_batch,
-    nmt_tokenize,
     seq2seq_loss,
+    tokenize_pairs,
 )
 
 EMBED, HIDDEN = 128, 256
@@ -41,9 +41,8 @@ SECONDS = 12.0  # measuring time per variant
 
 
 def _data(max_pairs: int = 6000):
-    train = split_pairs(load_pairs()).train[:max_pairs]
-    src = [nmt_tokenize(p.de) for p in train]
-    tgt = [nmt_tokenize(p.en) for p in train]
+    pairs = tokenize_pairs(split_pairs(load_pairs()).train[:max_pairs])
+    src, tgt = [s for s, _ in pairs], [t for _, t in pairs]
     src_codec, tgt_codec = Codec(src, min_freq=2), Codec(tgt, min_freq=2)
     return ([src_codec.encode(s) for s in src], [tgt_codec.encode(t) for t in tgt],
             len(src_codec), len(tgt_codec))

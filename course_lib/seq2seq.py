@@ -71,6 +71,11 @@ def nmt_tokenize(text: str) -> list[str]:
     return _TOKEN_RE.findall(text.lower())
 
 
+def tokenize_pairs(pairs) -> list[tuple[list[str], list[str]]]:
+    """course_lib.parallel_data's SentencePairs -> (German words, English words) per pair."""
+    return [(nmt_tokenize(p.de), nmt_tokenize(p.en)) for p in pairs]
+
+
 # --------------------------------------------------------------------------------------------
 # From words to model tokens and back: words with <unk>, or joint BPE subwords
 # --------------------------------------------------------------------------------------------

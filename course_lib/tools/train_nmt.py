@@ -32,9 +32,9 @@ from course_lib.seq2seq import (
     Seq2Seq,
     bleu,
     build_codecs,
-    nmt_tokenize,
     save_translator,
     seq2seq_loss,
+    tokenize_pairs,
     training_batches,
 )
 from course_lib.training import train
@@ -54,11 +54,6 @@ def checkpoint_path(vocab: str) -> Path:
     return data_dir() / "nmt" / f"long_run_{vocab}.pt"
 
 
-def tokenised(pairs) -> list[tuple[list[str], list[str]]]:
-    """SentencePairs -> (German words, English words)."""
-    return [(nmt_tokenize(p.de), nmt_tokenize(p.en)) for p in pairs]
-
-
 def run(vocab: str, minutes: float, max_pairs: int | None = None, n_valid: int = N_VALID,
         path: Path | None = None, progress: bool = True) -> Path:
     """Train one model for at most ``minutes`` and save it; returns the checkpoint's path.
@@ -70,8 +65,8 @@ def run(vocab: str, minutes: float, max_pairs: int | None = None, n_valid: int =
         raise ValueError(f"minutes must be a positive number, got {minutes!r}")
     path = Path(path) if path is not None else checkpoint_path(vocab)
     parts = split_pairs(load_pairs(), seed=0)
-    train_pairs = tokenised(parts.train)[:max_pairs]
-    valid_pairs = tokenised(parts.valid)[:n_valid]
+    train_pairs = tokenize_pairs(parts.train)[:max_pairs]
+    valid_pairs = tokenize_pairs(parts.valid)[:n_valid]
     src_codec, tgt_codec = build_codecs(train_pairs, **VOCABS[vocab])
     src_ids = [src_codec.encode(s) for s, _ in train_pairs]
     tgt_ids = [tgt_codec.encode(t) for _, t in train_pairs]
