@@ -132,6 +132,7 @@ def lm_batch(sentences_ids: Sequence[Sequence[int]],
 
 
 def _check_rng(rng) -> None:
+    """Raise TypeError unless ``rng`` is None or a numpy Generator."""
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be None or a numpy Generator, got {type(rng).__name__}")
 
@@ -212,6 +213,7 @@ class Batch(NamedTuple):
 
 
 def _check_pairs(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]]) -> None:
+    """Raise ValueError unless there are as many (>= 1) source as target sentences."""
     if len(src_ids) != len(tgt_ids) or len(src_ids) == 0:
         raise ValueError(f"src_ids and tgt_ids must be non-empty and of one length, got "
                          f"{len(src_ids)} and {len(tgt_ids)}")
