@@ -8,9 +8,9 @@ vocabularies, words seen at least twice), measured in the same run:
   network and attention" loop): one sentence pair at a time; the decoder is called once per
   target token (``decode_step``: attention, GRU cell, readout, output layer, log-softmax), the
   loss is the sum of the per-step NLLs, then backward and an optimiser step per sentence;
-- ours (``course_lib.seq2seq``): batches of B pairs bucketed by length, the attention and GRU
-  cell in a time loop, then one readout and one output projection for all steps of the batch,
-  one masked cross-entropy, one optimiser step per batch.
+- ours (``course_lib.seq2seq``): batches of B pairs bucketed by length (``course_lib.batching``),
+  the attention and GRU cell in a time loop, then one readout and one output projection for all
+  steps of the batch, one masked cross-entropy, one optimiser step per batch.
 
 Prints target tokens (incl. </s>) per second of each and the ratio. Timings on a shared machine
 are noisy; the ratio is measured within one run. Takes about a minute.
@@ -25,13 +25,12 @@ import time
 import numpy as np
 import torch
 
+from course_lib.batching import bucket_batches, make_batch
 from course_lib.config import set_seed
 from course_lib.parallel_data import load_pairs, split_pairs
 from course_lib.seq2seq import (
     Codec,
     Seq2Seq,
-    bucket_batches,
-    make_batch,
     seq2seq_loss,
     tokenize_pairs,
 )

@@ -27,8 +27,8 @@ padding is ignored by the loss, which is the mean negative log-likelihood per re
 
 Speed. Everything that does not depend on the previous step is done once per batch: the encoder's
 input projections (inside the GRU layer), W1 h_j for all j, and after the time loop the readout
-and the (B T, H) x (H, V) output projection. Batches are bucketed by length (``bucket_batches``),
-so little time goes to padding.
+and the (B T, H) x (H, V) output projection. Batches are bucketed by length
+(``course_lib.batching.bucket_batches``), so little time goes to padding.
 
 References: Sutskever, Vinyals & Le (2014), "Sequence to sequence learning with neural networks";
 Cho et al. (2014), "Learning phrase representations using RNN encoder-decoder"; Bahdanau, Cho &
@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -49,11 +48,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.attention import AdditiveAttention, DotAttention, GeneralAttention, lengths_to_mask
+from course_lib.batching import bucket_indices, make_batch
 from course_lib.bpe import BPE
 from course_lib.config import model_device
 from course_lib.decoding import beam_search, greedy_decode
 from course_lib.metrics import corpus_bleu
-from course_lib.text import BOS, EOS, PAD, Vocab, pad_batch
+from course_lib.text import BOS, EOS, PAD, Vocab
 from course_lib.torch_lstm_gru import GRU
 
 Tensor = torch.Tensor
@@ -137,68 +137,6 @@ def build_codecs(pairs: Sequence[tuple[Sequence[str], Sequence[str]]], merges: i
     source, target = [s for s, _ in pairs], [t for _, t in pairs]
     bpe = None if merges is None else learn_joint_bpe(source, target, merges)
     return Codec(source, bpe, min_freq), Codec(target, bpe, min_freq)
-
-
-# --------------------------------------------------------------------------------------------
-# Batches
-# --------------------------------------------------------------------------------------------
-
-
-class Batch(NamedTuple):
-    """A padded batch of B sentence pairs (ids).
-
-    - src: (B, S) int64 source ids, right-padded with <pad>.
-    - src_len: (B,) int64 source lengths (>= 1).
-    - tgt_in: (B, T) decoder inputs <s> y_1 .. y_n, padded.
-    - tgt_out: (B, T) targets y_1 .. y_n </s>, padded.
-    """
-
-    src: Tensor
-    src_len: Tensor
-    tgt_in: Tensor
-    tgt_out: Tensor
-
-
-def make_batch(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]]) -> Batch:
-    """Pad B (source ids, target ids) pairs into a Batch (no <s>/</s> in the inputs)."""
-    if len(src_ids) != len(tgt_ids) or len(src_ids) == 0:
-        raise ValueError(f"src_ids and tgt_ids must be non-empty and of one length, got "
-                         f"{len(src_ids)} and {len(tgt_ids)}")
-    if any(len(s) == 0 for s in src_ids):
-        raise ValueError("every source sentence must have at least one token")
-    tgt_in = [[Vocab.bos_id, *t] for t in tgt_ids]
-    tgt_out = [[*t, Vocab.eos_id] for t in tgt_ids]
-    return Batch(torch.from_numpy(pad_batch(src_ids)),
-                 torch.tensor([len(s) for s in src_ids], dtype=torch.long),
-                 torch.from_numpy(pad_batch(tgt_in)), torch.from_numpy(pad_batch(tgt_out)))
-
-
-def bucket_batches(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]],
-                   batch_size: int, rng: np.random.Generator | None = None) -> list[Batch]:
-    """Batches of pairs of similar length, in random order.
-
-    Pairs are shuffled (with ``rng``; None keeps the input order before sorting), stably sorted by
-    (source length, target length), cut into batches of ``batch_size`` and the batch order is
-    shuffled: each batch holds sentences of about one length, so padding costs little.
-    """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    n = len(src_ids)
-    order = rng.permutation(n) if rng is not None else np.arange(n)
-    order = sorted(order, key=lambda i: (len(src_ids[i]), len(tgt_ids[i])))
-    chunks = [order[i : i + batch_size] for i in range(0, n, batch_size)]
-    if rng is not None:
-        chunks = [chunks[i] for i in rng.permutation(len(chunks))]
-    return [make_batch([src_ids[i] for i in c], [tgt_ids[i] for i in c]) for c in chunks]
-
-
-def training_batches(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]],
-                     batch_size: int):
-    """``train_batches_fn`` for course_lib.training.train: rng -> bucketed batches as 4-tuples."""
-    def batches(rng: np.random.Generator) -> list[tuple]:
-        return [tuple(b) for b in bucket_batches(src_ids, tgt_ids, batch_size, rng)]
-
-    return batches
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,11 +302,9 @@ def translate_ids(model: Seq2Seq, src_ids: Sequence[Sequence[int]], beam_size: i
     """
     was_training = model.training
     model.eval()
-    order = sorted(range(len(src_ids)), key=lambda i: len(src_ids[i]))
     out: list[list[int]] = [[] for _ in src_ids]
     device = model_device(model)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
+    for chunk in bucket_indices([len(s) for s in src_ids], batch_size):
         batch = make_batch([src_ids[i] for i in chunk], [[] for _ in chunk])
         state = model.encode(batch.src.to(device), batch.src_len.to(device))
         limit = max_len or 2 * int(batch.src_len.max()) + 5

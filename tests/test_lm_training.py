@@ -80,6 +80,17 @@ def test_make_lm_batches():
         make_lm_batches(["abc"], 2)
 
 
+def test_make_lm_batches_by_length():
+    sentences = [[5, 6, 7], [8], [9, 10], [4], [5, 6, 7, 8]]
+    batches = make_lm_batches(sentences, 2, by_length=True)  # stable sort by length, then cut
+    assert [b[0].tolist() for b in batches] == [[[2, 8], [2, 4]], [[2, 9, 10, 0], [2, 5, 6, 7]],
+                                                [[2, 5, 6, 7, 8]]]
+    shuffled = make_lm_batches(IDS, 4, shuffle=True, rng=np.random.default_rng(0), by_length=True)
+    again = make_lm_batches(IDS, 4, shuffle=True, rng=np.random.default_rng(0), by_length=True)
+    assert all(torch.equal(x[1], y[1]) for x, y in zip(shuffled, again, strict=True))
+    assert sum(len(b[0]) for b in shuffled) == len(IDS)
+
+
 # ----------------------------------------------------------------------------- the model
 @pytest.mark.parametrize("cell", sorted(LAYERS))
 def test_model_shapes_and_padding_does_not_leak(cell):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from course_lib.batching import make_batch, training_batches
 from course_lib.bpe import BPE
 from course_lib.config import set_seed
 from course_lib.gradcheck import numerical_gradient, rel_error
@@ -11,14 +12,11 @@ from course_lib.seq2seq import (
     ATTENTIONS,
     Codec,
     Seq2Seq,
-    bucket_batches,
     build_codecs,
     load_translator,
-    make_batch,
     nmt_tokenize,
     save_translator,
     seq2seq_loss,
-    training_batches,
     translate,
     translate_ids,
 )
@@ -113,24 +111,6 @@ def test_loss_ignores_padding_and_averages_real_tokens():
     torch.testing.assert_close(seq2seq_loss(model, batch), expected)
 
 
-def test_bucketed_batches_cover_every_pair_once():
-    rng = np.random.default_rng(0)
-    src, tgt = random_ids(rng, 50, 1, 9, 11), random_ids(rng, 50, 1, 9, 9)
-    batches = bucket_batches(src, tgt, 8, np.random.default_rng(1))
-    assert len(batches) == 7
-    seen, spans = [], []
-    for b in batches:
-        lengths = b.src_len.tolist()
-        spans.append((min(lengths), max(lengths)))
-        for row, n in zip(b.src.tolist(), lengths, strict=True):
-            seen.append(tuple(row[:n]))
-    assert sorted(seen) == sorted(tuple(s) for s in src)
-    spans.sort()
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))  # length buckets
-    assert [b.src.shape for b in batches] != [b.src.shape for b in sorted(
-        batches, key=lambda b: b.src.shape[1])]  # the batch order is shuffled
-
-
 def test_greedy_equals_beam_of_one():
     model = tiny_model("general").float()
     rng = np.random.default_rng(3)
@@ -186,8 +166,6 @@ def test_bad_arguments():
         Seq2Seq(10, 10, attention="luong")
     with pytest.raises(ValueError, match="hidden_size"):
         Seq2Seq(10, 10, hidden_size=7)
-    with pytest.raises(ValueError, match="source"):
-        make_batch([[]], [[4]])
     with pytest.raises(TypeError, match="text"):
         nmt_tokenize(["a"])
 

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from course_lib.text import (
@@ -8,8 +7,6 @@ from course_lib.text import (
     UNK,
     Vocab,
     char_tokenize,
-    lm_pairs,
-    pad_batch,
     word_tokenize,
 )
 
@@ -75,12 +72,3 @@ def test_vocab_errors():
         Vocab([["a"]]).encode("a")
     with pytest.raises(ValueError, match="ids must"):
         Vocab([["a"]]).decode([99])
-
-
-def test_pad_batch_and_lm_pairs():
-    batch = pad_batch([[5, 6, 7], [8]])
-    assert batch.dtype == np.int64
-    assert batch.tolist() == [[5, 6, 7], [8, 0, 0]]
-    assert lm_pairs([5, 6]) == ([2, 5, 6], [5, 6, 3])
-    with pytest.raises(ValueError):
-        pad_batch([])

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from course_lib.batching import training_batches
 from course_lib.config import data_dir, get_device, set_seed
 from course_lib.parallel_data import load_pairs, split_pairs
 from course_lib.seq2seq import (
@@ -35,7 +36,6 @@ from course_lib.seq2seq import (
     save_translator,
     seq2seq_loss,
     tokenize_pairs,
-    training_batches,
 )
 from course_lib.training import train
 
