@@ -93,7 +93,11 @@ def main(argv=None) -> None:
     parser.add_argument("--vocab", nargs="+", default=["bpe", "word"], choices=sorted(VOCABS))
     parser.add_argument("--minutes", type=float, default=12.0,
                         help="training budget per vocabulary (validation included)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (one is fastest for this small recurrent model unless "
+                             "the machine's cores are all idle)")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
     for vocab in args.vocab:
         path = run(vocab, args.minutes)
         print(f"{vocab}: saved {path}")
