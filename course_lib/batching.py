@@ -239,8 +239,9 @@ def make_batch(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]
 
 def bucket_batches(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]],
                    batch_size: int, rng: np.random.Generator | None = None) -> list[Batch]:
-    """Batches of pairs of similar length (bucket_indices on (source, target) length), in random
-    order.
+    """Batches of pairs of similar length (bucket_indices on (target, source) length), in random
+    order. Target length comes first: the decoder's steps and output layer, per target token,
+    cost most, so the target side is the one kept nearly free of padding.
 
     Inputs:
     - src_ids, tgt_ids: N source and N target sentences (ids, no <s>/</s>).
@@ -251,7 +252,7 @@ def bucket_batches(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[
     - batches: ceil(N / batch_size) Batches (see make_batch), every pair exactly once.
     """
     _check_pairs(src_ids, tgt_ids)
-    keys = [(len(s), len(t)) for s, t in zip(src_ids, tgt_ids, strict=True)]
+    keys = [(len(t), len(s)) for s, t in zip(src_ids, tgt_ids, strict=True)]
     return [make_batch([src_ids[i] for i in chunk], [tgt_ids[i] for i in chunk])
             for chunk in bucket_indices(keys, batch_size, rng)]
 

@@ -27,7 +27,8 @@ padding is ignored by the loss, which is the mean negative log-likelihood per re
 
 Speed. Everything that does not depend on the previous step is done once per batch: the encoder's
 input projections (inside the GRU layer), W1 h_j for all j, and after the time loop the readout
-and the (B T, H) x (H, V) output projection. Batches are bucketed by length
+and the (N, H) x (H, V) output projection for the N real target tokens only (the loss drops the
+padding before the output layer). Batches are bucketed by target, then source length
 (``course_lib.batching.bucket_batches``), so little time goes to padding.
 
 References: Sutskever, Vinyals & Le (2014), "Sequence to sequence learning with neural networks";
@@ -231,8 +232,9 @@ class Seq2Seq(nn.Module):
         h = self.cell(torch.cat([emb, context], dim=1), state["h"])  # (B, H)
         return h, context, weights
 
-    def _logits(self, h: Tensor, context: Tensor, emb: Tensor) -> Tensor:
-        """Readout and output layer on any leading shape (..., H) -> (..., V)."""
+    def readout_logits(self, h: Tensor, context: Tensor, emb: Tensor) -> Tensor:
+        """Readout and output layer on any leading shape: s (..., H), c (..., H), e (..., E) ->
+        logits (..., V)."""
         o = torch.tanh(self.readout(torch.cat([h, context, emb], dim=-1)))
         return self.generator(self.dropout(o))
 
@@ -240,10 +242,34 @@ class Seq2Seq(nn.Module):
         """course_lib.decoding's step_fn: tokens (N,) -> (log-probs (N, V), new state)."""
         emb = self.tgt_embed(tokens.to(state["h"].device))  # (N, E)
         h, context, _ = self._step(emb, state)
-        log_probs = torch.log_softmax(self._logits(h, context, emb), dim=-1)
+        log_probs = torch.log_softmax(self.readout_logits(h, context, emb), dim=-1)
         return log_probs, {**state, "h": h}
 
     # ---- teacher forcing --------------------------------------------------------------------
+
+    def teacher_forced(self, src: Tensor, src_len: Tensor, tgt_in: Tensor):
+        """The decoder run over the reference prefix, before the readout.
+
+        Inputs: src (B, S), src_len (B,), tgt_in (B, T) as in ``forward``.
+
+        Returns (s, c, e, weights): states s_i (B, T, H), contexts c_i (B, T, H), previous-token
+        embeddings e_{i-1} (B, T, E) (after dropout), attention weights (B, T, S) (zeros
+        without attention); ``readout`` turns the first three into logits.
+        """
+        state = self.encode(src, src_len)
+        emb = self.dropout(self.tgt_embed(tgt_in))  # (B, T, E)
+        hs, contexts, weights = [], [], []
+        for emb_t in emb.unbind(1):  # (B, E) per step
+            h, context, w = self._step(emb_t, state)
+            state["h"] = h
+            hs.append(h)
+            contexts.append(context)
+            weights.append(w)
+        if self.attention is None:
+            alphas = src.new_zeros(*tgt_in.shape, src.shape[1], dtype=emb.dtype)
+        else:
+            alphas = torch.stack(weights, 1)
+        return torch.stack(hs, 1), torch.stack(contexts, 1), emb, alphas
 
     def forward(self, src: Tensor, src_len: Tensor, tgt_in: Tensor,
                 return_attention: bool = False):
@@ -257,21 +283,9 @@ class Seq2Seq(nn.Module):
         - logits: (B, T, V_tgt).
         - weights (only if return_attention): (B, T, S), zeros without attention.
         """
-        state = self.encode(src, src_len)
-        emb = self.dropout(self.tgt_embed(tgt_in))  # (B, T, E)
-        hs, contexts, weights = [], [], []
-        for emb_t in emb.unbind(1):  # (B, E) per step
-            h, context, w = self._step(emb_t, state)
-            state["h"] = h
-            hs.append(h)
-            contexts.append(context)
-            weights.append(w)
-        logits = self._logits(torch.stack(hs, 1), torch.stack(contexts, 1), emb)  # (B, T, V)
-        if not return_attention:
-            return logits
-        if self.attention is None:
-            return logits, src.new_zeros(*tgt_in.shape, src.shape[1], dtype=logits.dtype)
-        return logits, torch.stack(weights, 1)
+        h, context, emb, weights = self.teacher_forced(src, src_len, tgt_in)
+        logits = self.readout_logits(h, context, emb)  # (B, T, V)
+        return (logits, weights) if return_attention else logits
 
 
 def seq2seq_loss(model: Seq2Seq, batch) -> Tensor:
@@ -279,11 +293,15 @@ def seq2seq_loss(model: Seq2Seq, batch) -> Tensor:
 
         L = - (1 / N) sum_{b, t: y_bt != pad} log p(y_bt | y_b<t, x_b),   N = number of real tokens
 
+    Only the N real positions go through the readout and the output layer (the most expensive
+    product per token), so target padding costs no output-layer time.
     batch: a Batch, or any 4-tuple (src, src_len, tgt_in, tgt_out) as course_lib.training passes.
     """
     src, src_len, tgt_in, tgt_out = batch
-    logits = model(src, src_len, tgt_in)  # (B, T, V)
-    return F.cross_entropy(logits.flatten(0, 1), tgt_out.flatten(), ignore_index=Vocab.pad_id)
+    h, context, emb, _ = model.teacher_forced(src, src_len, tgt_in)  # (B, T, .)
+    real = tgt_out != Vocab.pad_id  # (B, T)
+    logits = model.readout_logits(h[real], context[real], emb[real])  # (N, V)
+    return F.cross_entropy(logits, tgt_out[real])
 
 
 # --------------------------------------------------------------------------------------------

@@ -158,18 +158,18 @@ def test_bucket_batches_keep_every_pair_once_sorted_within_a_bucket():
     for b in batches:
         src_len = b.src_len.tolist()
         tgt_len = (b.tgt_out != Vocab.pad_id).sum(1).tolist()  # real targets incl. </s>
-        keys = list(zip(src_len, tgt_len, strict=True))
-        assert keys == sorted(keys)  # sorted by (source, target) length within a bucket
+        keys = list(zip(tgt_len, src_len, strict=True))
+        assert keys == sorted(keys)  # sorted by (target, source) length within a bucket
         assert torch.all(b.tgt_out[torch.arange(len(src_len)), torch.tensor(tgt_len) - 1]
                          == Vocab.eos_id)
         pairs += zip(real_rows(b.src, src_len),
                      [row[:-1] for row in real_rows(b.tgt_out, tgt_len)], strict=True)
-        spans.append((min(src_len), max(src_len)))
+        spans.append((min(tgt_len), max(tgt_len)))
     assert sorted(pairs) == sorted(zip(map(tuple, src), map(tuple, tgt), strict=True))  # once
     spans.sort()
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))  # length buckets
-    assert [b.src.shape for b in batches] != [b.src.shape for b in sorted(
-        batches, key=lambda b: b.src.shape[1])]  # the batch order is shuffled
+    assert [b.tgt_out.shape for b in batches] != [b.tgt_out.shape for b in sorted(
+        batches, key=lambda b: b.tgt_out.shape[1])]  # the batch order is shuffled
 
 
 def test_training_batches_same_seed_same_batches():
