@@ -6,7 +6,7 @@ STAMP  ?= $(VENV)/.installed
 # nbgrader shells out to `alembic`, so the venv's bin/ must be on PATH.
 RUN    := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: lab test run assignments grade bench lint clean
+.PHONY: lab test run assignments grade bench nmt-long lint clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ grade: $(STAMP)  ## autograde every submission of A (e.g. make grade A=ps01_ngra
 
 bench: $(STAMP)  ## speed ratios against reference implementations
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(RUN) $(BIN)/python $$f || exit 1; done
+
+nmt-long: $(STAMP)  ## the long DE-EN training run (BPE and words, 12 min each) that notebook 06 loads
+	$(RUN) $(BIN)/python -m course_lib.tools.train_nmt --minutes $(or $(MINUTES),12)
 
 lint: $(STAMP)
 	$(BIN)/ruff check course_lib tests benchmarks

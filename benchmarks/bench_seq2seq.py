@@ -8,9 +8,9 @@ vocabularies, words seen at least twice), measured in the same run:
   network and attention" loop): one sentence pair at a time; the decoder is called once per
   target token (``decode_step``: attention, GRU cell, readout, output layer, log-softmax), the
   loss is the sum of the per-step NLLs, then backward and an optimiser step per sentence;
-- ours (``course_lib.seq2seq``): batches of B pairs bucketed by length, the attention and GRU
-  cell in a time loop, then one readout and one output projection for all steps of the batch,
-  one masked cross-entropy, one optimiser step per batch.
+- ours (``course_lib.seq2seq``): batches of B pairs bucketed by length (``course_lib.batching``),
+  the attention and GRU cell in a time loop, then one readout and one output projection for all
+  steps of the batch, one masked cross-entropy, one optimiser step per batch.
 
 Prints target tokens (incl. </s>) per second of each and the ratio. Timings on a shared machine
 are noisy; the ratio is measured within one run. Takes about a minute.
@@ -25,15 +25,14 @@ import time
 import numpy as np
 import torch
 
+from course_lib.batching import bucket_batches, make_batch
 from course_lib.config import set_seed
 from course_lib.parallel_data import load_pairs, split_pairs
 from course_lib.seq2seq import (
     Codec,
     Seq2Seq,
-    bucket_batches,
-    make_batch,
-    nmt_tokenize,
     seq2seq_loss,
+    tokenize_pairs,
 )
 
 EMBED, HIDDEN = 128, 256
@@ -41,9 +40,8 @@ SECONDS = 12.0  # measuring time per variant
 
 
 def _data(max_pairs: int = 6000):
-    train = split_pairs(load_pairs()).train[:max_pairs]
-    src = [nmt_tokenize(p.de) for p in train]
-    tgt = [nmt_tokenize(p.en) for p in train]
+    pairs = tokenize_pairs(split_pairs(load_pairs()).train[:max_pairs])
+    src, tgt = [s for s, _ in pairs], [t for _, t in pairs]
     src_codec, tgt_codec = Codec(src, min_freq=2), Codec(tgt, min_freq=2)
     return ([src_codec.encode(s) for s in src], [tgt_codec.encode(t) for t in tgt],
             len(src_codec), len(tgt_codec))

@@ -12,7 +12,8 @@ Parts of the course and the modules behind them:
                                     course_lib.decoding, course_lib.metrics
 
 Shared foundations: course_lib.config (quick mode, seeds, device, data directory),
-course_lib.text (tokenizers, Vocab, batching), course_lib.datasets (offline corpora),
+course_lib.text (tokenizers, Vocab), course_lib.batching (padding, lengths, bucketing by
+length, source/target pairs), course_lib.datasets (offline corpora),
 course_lib.gradcheck (numerical gradients), course_lib.checks (argument checks),
 course_lib.activations (sigmoid).
 """

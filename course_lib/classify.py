@@ -47,9 +47,10 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from course_lib.attention import AttentionPooling, lengths_to_mask
+from course_lib.batching import batch_indices, pad_with_lengths
 from course_lib.checks import check_positive_int
 from course_lib.config import model_device
-from course_lib.text import Vocab, pad_batch
+from course_lib.text import Vocab
 from course_lib.torch_lstm_gru import make_layer
 from course_lib.torch_rnn import RecurrentLayer
 
@@ -307,14 +308,8 @@ def make_classification_batches(
     if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
         raise ValueError(f"labels must be ints >= 0, got dtype {labels.dtype}")
     labels = labels.astype(np.int64)
-    check_positive_int("batch_size", batch_size)
-    if rng is not None and not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be None or a numpy Generator, got {type(rng).__name__}")
-    order = np.arange(len(sequences)) if rng is None else rng.permutation(len(sequences))
     batches = []
-    for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
-        tokens = pad_batch([sequences[i] for i in chunk], pad_id)  # (B, T)
-        lengths = torch.tensor([len(sequences[i]) for i in chunk])  # (B,)
-        batches.append((torch.from_numpy(tokens), lengths, torch.from_numpy(labels[chunk])))
+    for chunk in batch_indices(len(sequences), batch_size, rng):
+        tokens, lengths = pad_with_lengths([sequences[i] for i in chunk], pad_id)  # (B, T), (B,)
+        batches.append((tokens, lengths, torch.from_numpy(labels[chunk])))
     return batches

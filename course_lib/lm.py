@@ -6,7 +6,7 @@ A recurrent language model reads tokens w_1..w_{t} and outputs a distribution ov
     h_t = recurrent(e_t, h_{t-1})         RNN / LSTM / GRU,                      (B, T, H)
     p(w_{t+1} | w_1..w_t) = softmax(h_t W^T + c)                                 (B, T, V)
 
-Sentences are framed as in course_lib.text.lm_pairs: inputs ``<s> w_1 .. w_n``, targets
+Sentences are framed as in course_lib.batching.lm_pairs: inputs ``<s> w_1 .. w_n``, targets
 ``w_1 .. w_n </s>``, right-padded with ``<pad>`` (id 0). Padding targets are ignored by the loss,
 so the training loss is the mean negative log-likelihood (NLL) per real target token, ``</s>``
 included, and
@@ -30,10 +30,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_lib.batching import batch_indices, bucket_indices, lm_batch
 from course_lib.checks import check_positive_int
 from course_lib.config import model_device
 from course_lib.sampling import sample_from_logits
-from course_lib.text import Vocab, lm_pairs, pad_batch
+from course_lib.text import Vocab
 from course_lib.torch_lstm_gru import LAYERS, make_layer
 
 
@@ -102,11 +103,12 @@ class RecurrentLM(nn.Module):
 # ----------------------------------------------------------------------------- batching, loss
 def make_lm_batches(sentences_ids: Sequence[Sequence[int]], batch_size: int,
                     shuffle: bool = False, rng: np.random.Generator | None = None,
-                    pad_id: int = Vocab.pad_id) -> list[tuple[torch.Tensor, torch.Tensor]]:
+                    pad_id: int = Vocab.pad_id,
+                    by_length: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Cut id-encoded sentences into padded (inputs, targets) batches for next-token training.
 
-    Every sentence [w1..wn] becomes inputs [<s>, w1..wn] and targets [w1..wn, </s>] (lm_pairs);
-    each batch is right-padded with pad_id to its longest sentence.
+    Every sentence [w1..wn] becomes inputs [<s>, w1..wn] and targets [w1..wn, </s>]
+    (course_lib.batching.lm_batch); each batch is right-padded with pad_id to its longest sentence.
 
     Inputs:
     - sentences_ids: S sentences, each a sequence of ids WITHOUT <s> and </s>.
@@ -114,6 +116,9 @@ def make_lm_batches(sentences_ids: Sequence[Sequence[int]], batch_size: int,
     - shuffle: shuffle the sentences first (needs rng).
     - rng: numpy Generator used for shuffling.
     - pad_id: filler id.
+    - by_length: bucket the sentences by length (course_lib.batching.bucket_indices): each batch
+      holds sentences of about one length, so little time goes to padding; without shuffle the
+      batches come in increasing length.
 
     Returns:
     - list of ceil(S / batch_size) tuples (inputs, targets), each two int64 tensors (B, T_batch).
@@ -122,19 +127,14 @@ def make_lm_batches(sentences_ids: Sequence[Sequence[int]], batch_size: int,
         raise ValueError("sentences_ids must hold at least one sentence")
     if isinstance(sentences_ids[0], str):
         raise TypeError("sentences_ids must be id lists (use Vocab.encode), got strings")
-    check_positive_int("batch_size", batch_size)
-    order = np.arange(len(sentences_ids))
-    if shuffle:
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError("rng must be a numpy Generator when shuffle=True")
-        rng.shuffle(order)
-    batches = []
-    for start in range(0, len(order), batch_size):
-        pairs = [lm_pairs(sentences_ids[i]) for i in order[start:start + batch_size]]
-        inputs = pad_batch([p[0] for p in pairs], pad_id)  # (B, T)
-        targets = pad_batch([p[1] for p in pairs], pad_id)  # (B, T)
-        batches.append((torch.from_numpy(inputs), torch.from_numpy(targets)))
-    return batches
+    if shuffle and not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy Generator when shuffle=True")
+    rng = rng if shuffle else None
+    if by_length:
+        chunks = bucket_indices([len(s) for s in sentences_ids], batch_size, rng)
+    else:
+        chunks = batch_indices(len(sentences_ids), batch_size, rng)
+    return [lm_batch([sentences_ids[i] for i in chunk], pad_id) for chunk in chunks]
 
 
 def lm_loss(model: nn.Module, batch, pad_id: int = Vocab.pad_id) -> torch.Tensor:
@@ -284,7 +284,7 @@ class TokenLM:
         out = []
         for start in range(0, len(ids), self.batch_size):
             chunk = ids[start:start + self.batch_size]
-            inputs, targets = make_lm_batches(chunk, len(chunk), pad_id=self.vocab.pad_id)[0]
+            inputs, targets = lm_batch(chunk, self.vocab.pad_id)  # (B, T) each
             logits = self.model(inputs.to(device)).double()  # (B, T, V)
             logp = torch.log_softmax(logits, dim=-1).gather(
                 2, targets.to(device)[:, :, None])[:, :, 0]  # (B, T)

@@ -27,8 +27,9 @@ padding is ignored by the loss, which is the mean negative log-likelihood per re
 
 Speed. Everything that does not depend on the previous step is done once per batch: the encoder's
 input projections (inside the GRU layer), W1 h_j for all j, and after the time loop the readout
-and the (B T, H) x (H, V) output projection. Batches are bucketed by length (``bucket_batches``),
-so little time goes to padding.
+and the (N, H) x (H, V) output projection for the N real target tokens only (the loss drops the
+padding before the output layer). Batches are bucketed by target, then source length
+(``course_lib.batching.bucket_batches``), so little time goes to padding.
 
 References: Sutskever, Vinyals & Le (2014), "Sequence to sequence learning with neural networks";
 Cho et al. (2014), "Learning phrase representations using RNN encoder-decoder"; Bahdanau, Cho &
@@ -41,7 +42,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -49,11 +49,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.attention import AdditiveAttention, DotAttention, GeneralAttention, lengths_to_mask
+from course_lib.batching import bucket_indices, make_batch
 from course_lib.bpe import BPE
 from course_lib.config import model_device
 from course_lib.decoding import beam_search, greedy_decode
 from course_lib.metrics import corpus_bleu
-from course_lib.text import BOS, EOS, PAD, Vocab, pad_batch
+from course_lib.text import BOS, EOS, PAD, Vocab
 from course_lib.torch_lstm_gru import GRU
 
 Tensor = torch.Tensor
@@ -69,6 +70,11 @@ def nmt_tokenize(text: str) -> list[str]:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     return _TOKEN_RE.findall(text.lower())
+
+
+def tokenize_pairs(pairs) -> list[tuple[list[str], list[str]]]:
+    """course_lib.parallel_data's SentencePairs -> (German words, English words) per pair."""
+    return [(nmt_tokenize(p.de), nmt_tokenize(p.en)) for p in pairs]
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,6 +95,15 @@ class Codec:
                  min_freq: int = 1):
         self.bpe = bpe
         self.vocab = Vocab((self.tokens(s) for s in sentences), min_freq=min_freq)
+
+    @classmethod
+    def from_tokens(cls, itos: Sequence[str], merges: Sequence[tuple[str, str]] | None) -> Codec:
+        """The codec with exactly these ids and BPE merges (None: whole words), e.g. a saved one's
+        ``vocab.itos`` and ``bpe.merges``."""
+        codec = cls.__new__(cls)
+        codec.bpe = None if merges is None else BPE(merges)
+        codec.vocab = Vocab.from_tokens(itos)
+        return codec
 
     def tokens(self, words: Sequence[str]) -> list[str]:
         """Words -> model tokens (subwords with "@@" continuation marks, or the words)."""
@@ -113,66 +128,16 @@ def learn_joint_bpe(source: Sequence[Sequence[str]], target: Sequence[Sequence[s
     return BPE.learn(list(source) + list(target), num_merges)
 
 
-# --------------------------------------------------------------------------------------------
-# Batches
-# --------------------------------------------------------------------------------------------
+def build_codecs(pairs: Sequence[tuple[Sequence[str], Sequence[str]]], merges: int | None,
+                 min_freq: int = 1) -> tuple[Codec, Codec]:
+    """Source and target codecs of the training pairs (source words, target words).
 
-
-class Batch(NamedTuple):
-    """A padded batch of B sentence pairs (ids).
-
-    - src: (B, S) int64 source ids, right-padded with <pad>.
-    - src_len: (B,) int64 source lengths (>= 1).
-    - tgt_in: (B, T) decoder inputs <s> y_1 .. y_n, padded.
-    - tgt_out: (B, T) targets y_1 .. y_n </s>, padded.
+    merges: the number of joint BPE merges, or None for whole words (rarer than ``min_freq``
+    ones become <unk>).
     """
-
-    src: Tensor
-    src_len: Tensor
-    tgt_in: Tensor
-    tgt_out: Tensor
-
-
-def make_batch(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]]) -> Batch:
-    """Pad B (source ids, target ids) pairs into a Batch (no <s>/</s> in the inputs)."""
-    if len(src_ids) != len(tgt_ids) or len(src_ids) == 0:
-        raise ValueError(f"src_ids and tgt_ids must be non-empty and of one length, got "
-                         f"{len(src_ids)} and {len(tgt_ids)}")
-    if any(len(s) == 0 for s in src_ids):
-        raise ValueError("every source sentence must have at least one token")
-    tgt_in = [[Vocab.bos_id, *t] for t in tgt_ids]
-    tgt_out = [[*t, Vocab.eos_id] for t in tgt_ids]
-    return Batch(torch.from_numpy(pad_batch(src_ids)),
-                 torch.tensor([len(s) for s in src_ids], dtype=torch.long),
-                 torch.from_numpy(pad_batch(tgt_in)), torch.from_numpy(pad_batch(tgt_out)))
-
-
-def bucket_batches(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]],
-                   batch_size: int, rng: np.random.Generator | None = None) -> list[Batch]:
-    """Batches of pairs of similar length, in random order.
-
-    Pairs are shuffled (with ``rng``; None keeps the input order before sorting), stably sorted by
-    (source length, target length), cut into batches of ``batch_size`` and the batch order is
-    shuffled: each batch holds sentences of about one length, so padding costs little.
-    """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    n = len(src_ids)
-    order = rng.permutation(n) if rng is not None else np.arange(n)
-    order = sorted(order, key=lambda i: (len(src_ids[i]), len(tgt_ids[i])))
-    chunks = [order[i : i + batch_size] for i in range(0, n, batch_size)]
-    if rng is not None:
-        chunks = [chunks[i] for i in rng.permutation(len(chunks))]
-    return [make_batch([src_ids[i] for i in c], [tgt_ids[i] for i in c]) for c in chunks]
-
-
-def training_batches(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]],
-                     batch_size: int):
-    """``train_batches_fn`` for course_lib.training.train: rng -> bucketed batches as 4-tuples."""
-    def batches(rng: np.random.Generator) -> list[tuple]:
-        return [tuple(b) for b in bucket_batches(src_ids, tgt_ids, batch_size, rng)]
-
-    return batches
+    source, target = [s for s, _ in pairs], [t for _, t in pairs]
+    bpe = None if merges is None else learn_joint_bpe(source, target, merges)
+    return Codec(source, bpe, min_freq), Codec(target, bpe, min_freq)
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,6 +172,9 @@ class Seq2Seq(nn.Module):
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
         H = hidden_size
         self.hidden_size, self.attention_kind = H, attention
+        self.config = {"src_vocab": src_vocab, "tgt_vocab": tgt_vocab, "embed_dim": embed_dim,
+                       "hidden_size": H, "attention": attention, "attention_dim": attention_dim,
+                       "dropout": dropout}  # the constructor's arguments, to rebuild a saved model
         self.src_embed = nn.Embedding(src_vocab, embed_dim, padding_idx=Vocab.pad_id)
         self.tgt_embed = nn.Embedding(tgt_vocab, embed_dim, padding_idx=Vocab.pad_id)
         self.encoder = GRU(embed_dim, H // 2, batch_first=True, bidirectional=True)
@@ -264,8 +232,9 @@ class Seq2Seq(nn.Module):
         h = self.cell(torch.cat([emb, context], dim=1), state["h"])  # (B, H)
         return h, context, weights
 
-    def _logits(self, h: Tensor, context: Tensor, emb: Tensor) -> Tensor:
-        """Readout and output layer on any leading shape (..., H) -> (..., V)."""
+    def readout_logits(self, h: Tensor, context: Tensor, emb: Tensor) -> Tensor:
+        """Readout and output layer on any leading shape: s (..., H), c (..., H), e (..., E) ->
+        logits (..., V)."""
         o = torch.tanh(self.readout(torch.cat([h, context, emb], dim=-1)))
         return self.generator(self.dropout(o))
 
@@ -273,10 +242,34 @@ class Seq2Seq(nn.Module):
         """course_lib.decoding's step_fn: tokens (N,) -> (log-probs (N, V), new state)."""
         emb = self.tgt_embed(tokens.to(state["h"].device))  # (N, E)
         h, context, _ = self._step(emb, state)
-        log_probs = torch.log_softmax(self._logits(h, context, emb), dim=-1)
+        log_probs = torch.log_softmax(self.readout_logits(h, context, emb), dim=-1)
         return log_probs, {**state, "h": h}
 
     # ---- teacher forcing --------------------------------------------------------------------
+
+    def teacher_forced(self, src: Tensor, src_len: Tensor, tgt_in: Tensor):
+        """The decoder run over the reference prefix, before the readout.
+
+        Inputs: src (B, S), src_len (B,), tgt_in (B, T) as in ``forward``.
+
+        Returns (s, c, e, weights): states s_i (B, T, H), contexts c_i (B, T, H), previous-token
+        embeddings e_{i-1} (B, T, E) (after dropout), attention weights (B, T, S) (zeros
+        without attention); ``readout`` turns the first three into logits.
+        """
+        state = self.encode(src, src_len)
+        emb = self.dropout(self.tgt_embed(tgt_in))  # (B, T, E)
+        hs, contexts, weights = [], [], []
+        for emb_t in emb.unbind(1):  # (B, E) per step
+            h, context, w = self._step(emb_t, state)
+            state["h"] = h
+            hs.append(h)
+            contexts.append(context)
+            weights.append(w)
+        if self.attention is None:
+            alphas = src.new_zeros(*tgt_in.shape, src.shape[1], dtype=emb.dtype)
+        else:
+            alphas = torch.stack(weights, 1)
+        return torch.stack(hs, 1), torch.stack(contexts, 1), emb, alphas
 
     def forward(self, src: Tensor, src_len: Tensor, tgt_in: Tensor,
                 return_attention: bool = False):
@@ -290,21 +283,9 @@ class Seq2Seq(nn.Module):
         - logits: (B, T, V_tgt).
         - weights (only if return_attention): (B, T, S), zeros without attention.
         """
-        state = self.encode(src, src_len)
-        emb = self.dropout(self.tgt_embed(tgt_in))  # (B, T, E)
-        hs, contexts, weights = [], [], []
-        for emb_t in emb.unbind(1):  # (B, E) per step
-            h, context, w = self._step(emb_t, state)
-            state["h"] = h
-            hs.append(h)
-            contexts.append(context)
-            weights.append(w)
-        logits = self._logits(torch.stack(hs, 1), torch.stack(contexts, 1), emb)  # (B, T, V)
-        if not return_attention:
-            return logits
-        if self.attention is None:
-            return logits, src.new_zeros(*tgt_in.shape, src.shape[1], dtype=logits.dtype)
-        return logits, torch.stack(weights, 1)
+        h, context, emb, weights = self.teacher_forced(src, src_len, tgt_in)
+        logits = self.readout_logits(h, context, emb)  # (B, T, V)
+        return (logits, weights) if return_attention else logits
 
 
 def seq2seq_loss(model: Seq2Seq, batch) -> Tensor:
@@ -312,11 +293,15 @@ def seq2seq_loss(model: Seq2Seq, batch) -> Tensor:
 
         L = - (1 / N) sum_{b, t: y_bt != pad} log p(y_bt | y_b<t, x_b),   N = number of real tokens
 
+    Only the N real positions go through the readout and the output layer (the most expensive
+    product per token), so target padding costs no output-layer time.
     batch: a Batch, or any 4-tuple (src, src_len, tgt_in, tgt_out) as course_lib.training passes.
     """
     src, src_len, tgt_in, tgt_out = batch
-    logits = model(src, src_len, tgt_in)  # (B, T, V)
-    return F.cross_entropy(logits.flatten(0, 1), tgt_out.flatten(), ignore_index=Vocab.pad_id)
+    h, context, emb, _ = model.teacher_forced(src, src_len, tgt_in)  # (B, T, .)
+    real = tgt_out != Vocab.pad_id  # (B, T)
+    logits = model.readout_logits(h[real], context[real], emb[real])  # (N, V)
+    return F.cross_entropy(logits, tgt_out[real])
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,11 +320,9 @@ def translate_ids(model: Seq2Seq, src_ids: Sequence[Sequence[int]], beam_size: i
     """
     was_training = model.training
     model.eval()
-    order = sorted(range(len(src_ids)), key=lambda i: len(src_ids[i]))
     out: list[list[int]] = [[] for _ in src_ids]
     device = model_device(model)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
+    for chunk in bucket_indices([len(s) for s in src_ids], batch_size):
         batch = make_batch([src_ids[i] for i in chunk], [[] for _ in chunk])
         state = model.encode(batch.src.to(device), batch.src_len.to(device))
         limit = max_len or 2 * int(batch.src_len.max()) + 5
@@ -387,3 +370,28 @@ def attention_map(model: Seq2Seq, src_ids: Sequence[int], tgt_ids: Sequence[int]
                        return_attention=True)
     model.train(was_training)
     return weights[0].cpu().numpy()
+
+
+# --------------------------------------------------------------------------------------------
+# Saved translators (the long training run of ``python -m course_lib.tools.train_nmt``)
+# --------------------------------------------------------------------------------------------
+
+
+def save_translator(path, model: Seq2Seq, src_codec: Codec, tgt_codec: Codec,
+                    info: dict | None = None) -> None:
+    """Write the model's weights and constructor arguments, both codecs and ``info`` (any
+    torch-saveable dict: training time, validation BLEU, ...) to one file."""
+    torch.save({"config": model.config, "state_dict": model.state_dict(),
+                "src": (src_codec.vocab.itos, src_codec.bpe and src_codec.bpe.merges),
+                "tgt": (tgt_codec.vocab.itos, tgt_codec.bpe and tgt_codec.bpe.merges),
+                "info": dict(info or {})}, path)
+
+
+def load_translator(path, device=None) -> tuple[Seq2Seq, Codec, Codec, dict]:
+    """Read a file of ``save_translator``: (model in eval mode on ``device``, source codec, target
+    codec, info)."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    model = Seq2Seq(**saved["config"])
+    model.load_state_dict(saved["state_dict"])
+    model.to(device or "cpu").eval()
+    return model, Codec.from_tokens(*saved["src"]), Codec.from_tokens(*saved["tgt"]), saved["info"]

@@ -1,4 +1,4 @@
-"""Text basics shared by every part: tokenizers, a vocabulary, and batching helpers.
+"""Text basics shared by every part: tokenizers and a vocabulary (batching: course_lib.batching).
 
 A *token* is the unit a model predicts: a character (part 1 names, part 2 char-RNN), a word
 (part 1 English corpus, part 3 word LSTM) or a subword (part 4). The special tokens are the same
@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-
-import numpy as np
 
 BOS = "<s>"
 EOS = "</s>"
@@ -83,6 +81,19 @@ class Vocab:
         self.stoi: dict[str, int] = {t: i for i, t in enumerate(self.itos)}
         self.counts = counts
 
+    @classmethod
+    def from_tokens(cls, itos: Sequence[str]) -> Vocab:
+        """The vocabulary whose id i is ``itos[i]`` (e.g. a saved model's ``vocab.itos``).
+
+        The first four tokens must be the specials in their order; counts are not kept.
+        """
+        itos = list(itos)
+        if itos[: len(SPECIALS)] != list(SPECIALS) or len(set(itos)) != len(itos):
+            raise ValueError(f"itos must start with {list(SPECIALS)} and hold each token once")
+        vocab = cls([])
+        vocab.itos, vocab.stoi = itos, {t: i for i, t in enumerate(itos)}
+        return vocab
+
     pad_id = 0
     unk_id = 1
     bos_id = 2
@@ -114,32 +125,3 @@ class Vocab:
                 raise ValueError(f"ids must lie in [0, {len(self.itos)}), got {i}")
             out.append(self.itos[i])
         return out
-
-
-def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int = Vocab.pad_id) -> np.ndarray:
-    """Stack id sequences of different lengths into one (B, T_max) int64 array, right-padded.
-
-    Inputs:
-    - sequences: B sequences of ints, lengths L_1..L_B (each >= 0).
-    - pad_id: the filler id.
-
-    Returns:
-    - batch: (B, T_max) int64 array, T_max = max L_i.
-    """
-    if len(sequences) == 0:
-        raise ValueError("sequences must hold at least one sequence")
-    t_max = max(len(s) for s in sequences)
-    batch = np.full((len(sequences), t_max), pad_id, dtype=np.int64)
-    for row, seq in enumerate(sequences):
-        batch[row, : len(seq)] = seq
-    return batch
-
-
-def lm_pairs(ids: Sequence[int], bos_id: int = Vocab.bos_id, eos_id: int = Vocab.eos_id):
-    """Inputs and targets for next-token prediction of one sentence.
-
-    ``[w1, w2]`` -> inputs ``[<s>, w1, w2]``, targets ``[w1, w2, </s>]``: at every position the
-    model sees the tokens so far and predicts the next one, ending with ``</s>``.
-    """
-    ids = list(ids)
-    return [bos_id] + ids, ids + [eos_id]

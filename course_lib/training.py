@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,6 +45,7 @@ class History:
     - best_epoch: index of the epoch whose weights the model holds at the end (None without
       valid_fn).
     - stopped_early: True if patience ran out before the last epoch.
+    - out_of_time: True if the max_seconds budget ended training before the last epoch.
     """
 
     step_loss: list[float] = field(default_factory=list)
@@ -52,6 +54,7 @@ class History:
     valid: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    out_of_time: bool = False
 
     def plot(self, ax=None, valid_label: str = "valid metric"):
         """Training loss per step and per epoch, and the validation metric on a second axis.
@@ -106,7 +109,7 @@ def _make_optimizer(optimizer, params, lr: float) -> torch.optim.Optimizer:
     return OPTIMIZERS[optimizer](params, lr=lr)
 
 
-def _check_args(epochs, lr, clip_norm, patience) -> None:
+def _check_args(epochs, lr, clip_norm, patience, max_seconds, lr_decay) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if not isinstance(lr, int | float) or not lr > 0:
@@ -115,6 +118,11 @@ def _check_args(epochs, lr, clip_norm, patience) -> None:
         raise ValueError(f"clip_norm must be None or a positive number, got {clip_norm!r}")
     if patience is not None and (not isinstance(patience, int) or patience < 1):
         raise ValueError(f"patience must be None or a positive int, got {patience!r}")
+    if max_seconds is not None and (not isinstance(max_seconds, int | float)
+                                    or not max_seconds > 0):
+        raise ValueError(f"max_seconds must be None or a positive number, got {max_seconds!r}")
+    if lr_decay is not None and (not isinstance(lr_decay, int | float) or not 0 < lr_decay < 1):
+        raise ValueError(f"lr_decay must be None or a number in (0, 1), got {lr_decay!r}")
 
 
 def _train_epoch(model, batches, loss_fn, opt, clip_norm, device, history: History) -> float:
@@ -153,6 +161,8 @@ def train(
     device=None,
     progress: bool = True,
     maximize: bool = False,
+    max_seconds: float | None = None,
+    lr_decay: float | None = None,
 ) -> History:
     """Train model in place and return its History.
 
@@ -173,13 +183,19 @@ def train(
     - device: "cpu", "cuda", a torch.device, or None for CUDA when available.
     - progress: show a tqdm progress bar over epochs.
     - maximize: the validation metric is better when larger (e.g. accuracy, BLEU).
+    - max_seconds: a time budget: no new epoch starts once this many seconds have passed (the
+      epoch running when the budget ends is finished). None: no budget.
+    - lr_decay: multiply the learning rate by this factor after every epoch whose validation
+      metric did not improve (the "halve on plateau" schedule of many NMT systems); needs
+      valid_fn. None: constant learning rate.
 
     Returns:
     - history: History. With valid_fn, the model ends with the weights of history.best_epoch.
     """
-    _check_args(epochs, lr, clip_norm, patience)
-    if patience is not None and valid_fn is None:
-        raise ValueError("patience needs a valid_fn to watch")
+    _check_args(epochs, lr, clip_norm, patience, max_seconds, lr_decay)
+    if valid_fn is None and (patience is not None or lr_decay is not None):
+        raise ValueError("patience and lr_decay need a valid_fn to watch")
+    start = time.perf_counter()
     rng = set_seed(seed)
     device = get_device(None if device is None else str(device))
     model.to(device)
@@ -200,10 +216,17 @@ def train(
             if sign * value < best_value:
                 best_value, best_state = sign * value, copy.deepcopy(model.state_dict())
                 history.best_epoch = epoch
-            elif patience is not None and epoch - history.best_epoch >= patience:
-                history.stopped_early = True
+            else:
+                if lr_decay is not None:
+                    for group in opt.param_groups:
+                        group["lr"] *= lr_decay
+                if patience is not None and epoch - history.best_epoch >= patience:
+                    history.stopped_early = True
         bar.set_postfix(postfix)
         if history.stopped_early:
+            break
+        if max_seconds is not None and time.perf_counter() - start >= max_seconds:
+            history.out_of_time = epoch < epochs - 1
             break
     bar.close()
     if best_state is not None:

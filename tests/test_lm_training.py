@@ -80,6 +80,17 @@ def test_make_lm_batches():
         make_lm_batches(["abc"], 2)
 
 
+def test_make_lm_batches_by_length():
+    sentences = [[5, 6, 7], [8], [9, 10], [4], [5, 6, 7, 8]]
+    batches = make_lm_batches(sentences, 2, by_length=True)  # stable sort by length, then cut
+    assert [b[0].tolist() for b in batches] == [[[2, 8], [2, 4]], [[2, 9, 10, 0], [2, 5, 6, 7]],
+                                                [[2, 5, 6, 7, 8]]]
+    shuffled = make_lm_batches(IDS, 4, shuffle=True, rng=np.random.default_rng(0), by_length=True)
+    again = make_lm_batches(IDS, 4, shuffle=True, rng=np.random.default_rng(0), by_length=True)
+    assert all(torch.equal(x[1], y[1]) for x, y in zip(shuffled, again, strict=True))
+    assert sum(len(b[0]) for b in shuffled) == len(IDS)
+
+
 # ----------------------------------------------------------------------------- the model
 @pytest.mark.parametrize("cell", sorted(LAYERS))
 def test_model_shapes_and_padding_does_not_leak(cell):
@@ -221,6 +232,42 @@ def test_early_stopping_restores_best_weights(maximize):
     assert not torch.equal(final["head.weight"], snapshots[3]["head.weight"])
 
 
+def test_lr_decays_after_every_epoch_without_improvement():
+    script = iter([5.0, 3.0, 4.0, 4.5, 2.0])
+    seen = []
+
+    def optimizer(params, lr):
+        seen.append(torch.optim.SGD(params, lr))
+        return seen[-1]
+
+    def valid_fn(m):
+        return next(script)
+
+    lrs = []
+    train(_model(), _batches_fn(), lambda m, b: (lrs.append(seen[0].param_groups[0]["lr"]),
+                                                 lm_loss(m, b))[1],
+          valid_fn=valid_fn, epochs=5, lr=0.1, optimizer=optimizer, lr_decay=0.5, progress=False)
+    per_epoch = sorted(set(lrs), reverse=True)
+    assert per_epoch == pytest.approx([0.1, 0.05, 0.025])  # halved after epochs 3 and 4 only
+
+
+def test_max_seconds_stops_after_the_epoch_that_used_up_the_budget():
+    import time
+
+    def slow_loss(m, b):
+        time.sleep(0.02)
+        return lm_loss(m, b)
+
+    steps_per_epoch = len(list(_batches_fn()(np.random.default_rng(0))))
+    budget = 0.02 * steps_per_epoch * 1.5  # ends during the second epoch
+    history = train(_model(), _batches_fn(), slow_loss, epochs=50, max_seconds=budget,
+                    progress=False)
+    assert history.out_of_time and len(history.epoch_loss) == 2
+    unlimited = train(_model(), _batches_fn(), lm_loss, epochs=2, max_seconds=1e6,
+                      progress=False)
+    assert not unlimited.out_of_time and len(unlimited.epoch_loss) == 2
+
+
 def test_clipping_is_applied():
     """With SGD, one clipped step moves the weights by exactly lr * clip_norm."""
     model = _model()
@@ -244,8 +291,14 @@ def test_history_plot_and_bad_arguments():
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["step loss", "epoch mean loss", "valid"]  # the second axis's curve too
     model, fn = _model(), _batches_fn()
-    with pytest.raises(ValueError, match="patience needs a valid_fn"):
+    with pytest.raises(ValueError, match="patience and lr_decay need a valid_fn"):
         train(model, fn, lm_loss, patience=2, progress=False)
+    with pytest.raises(ValueError, match="patience and lr_decay need a valid_fn"):
+        train(model, fn, lm_loss, lr_decay=0.5, progress=False)
+    with pytest.raises(ValueError, match="lr_decay must"):
+        train(model, fn, lm_loss, valid_fn=lambda m: 1.0, lr_decay=1.0, progress=False)
+    with pytest.raises(ValueError, match="max_seconds must"):
+        train(model, fn, lm_loss, max_seconds=0, progress=False)
     with pytest.raises(ValueError, match="optimizer must be one of"):
         train(model, fn, lm_loss, optimizer="rmsprop", progress=False)
     with pytest.raises(ValueError, match="epochs must"):

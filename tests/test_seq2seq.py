@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from course_lib.batching import make_batch, training_batches
 from course_lib.bpe import BPE
 from course_lib.config import set_seed
 from course_lib.gradcheck import numerical_gradient, rel_error
@@ -11,11 +12,12 @@ from course_lib.seq2seq import (
     ATTENTIONS,
     Codec,
     Seq2Seq,
-    bucket_batches,
-    make_batch,
+    build_codecs,
+    load_translator,
     nmt_tokenize,
+    save_translator,
     seq2seq_loss,
-    training_batches,
+    translate,
     translate_ids,
 )
 from course_lib.text import Vocab
@@ -109,24 +111,6 @@ def test_loss_ignores_padding_and_averages_real_tokens():
     torch.testing.assert_close(seq2seq_loss(model, batch), expected)
 
 
-def test_bucketed_batches_cover_every_pair_once():
-    rng = np.random.default_rng(0)
-    src, tgt = random_ids(rng, 50, 1, 9, 11), random_ids(rng, 50, 1, 9, 9)
-    batches = bucket_batches(src, tgt, 8, np.random.default_rng(1))
-    assert len(batches) == 7
-    seen, spans = [], []
-    for b in batches:
-        lengths = b.src_len.tolist()
-        spans.append((min(lengths), max(lengths)))
-        for row, n in zip(b.src.tolist(), lengths, strict=True):
-            seen.append(tuple(row[:n]))
-    assert sorted(seen) == sorted(tuple(s) for s in src)
-    spans.sort()
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))  # length buckets
-    assert [b.src.shape for b in batches] != [b.src.shape for b in sorted(
-        batches, key=lambda b: b.src.shape[1])]  # the batch order is shuffled
-
-
 def test_greedy_equals_beam_of_one():
     model = tiny_model("general").float()
     rng = np.random.default_rng(3)
@@ -147,13 +131,41 @@ def test_codec_words_and_bpe():
     assert len(sub.encode(unseen)) >= len(unseen)
 
 
+def test_build_codecs_words_or_joint_bpe():
+    pairs = [(nmt_tokenize("Wir wären gern dort."), nmt_tokenize("We would like to be there.")),
+             (nmt_tokenize("Wir gehen dorthin!"), nmt_tokenize("We go there!"))] * 3
+    src, tgt = build_codecs(pairs, merges=None, min_freq=4)
+    assert src.bpe is None and src.encode(["wir", "gern"]) == [src.vocab.stoi["wir"], 1]
+    src, tgt = build_codecs(pairs, merges=30)
+    assert src.bpe is tgt.bpe and len(src.bpe) == 30  # one BPE for both languages
+    assert tgt.decode(tgt.encode(pairs[0][1])) == pairs[0][1]
+
+
+@pytest.mark.parametrize("merges", [None, 25])
+def test_saved_translator_translates_the_same(tmp_path, merges):
+    pairs = [(nmt_tokenize("Das Haus ist klein."), nmt_tokenize("The house is small.")),
+             (nmt_tokenize("Der Hund schläft."), nmt_tokenize("The dog sleeps."))] * 4
+    src, tgt = build_codecs(pairs, merges)
+    set_seed(3)
+    model = Seq2Seq(len(src), len(tgt), embed_dim=6, hidden_size=8, attention="general",
+                    dropout=0.3)
+    save_translator(tmp_path / "m.pt", model, src, tgt, {"minutes": 1.5})
+    loaded, src2, tgt2, info = load_translator(tmp_path / "m.pt")
+    assert info == {"minutes": 1.5} and not loaded.training
+    assert loaded.config == model.config and src2.vocab.itos == src.vocab.itos
+    assert (src2.bpe is None) == (merges is None)
+    sentences = [s for s, _ in pairs[:2]] + [["ein", "unbekanntes", "wort"]]
+    want = translate(model, src, tgt, sentences, beam_size=3)
+    assert translate(loaded, src2, tgt2, sentences, beam_size=3) == want
+    for name, p in model.state_dict().items():
+        assert torch.equal(p, loaded.state_dict()[name])
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="attention"):
         Seq2Seq(10, 10, attention="luong")
     with pytest.raises(ValueError, match="hidden_size"):
         Seq2Seq(10, 10, hidden_size=7)
-    with pytest.raises(ValueError, match="source"):
-        make_batch([[]], [[4]])
     with pytest.raises(TypeError, match="text"):
         nmt_tokenize(["a"])
 

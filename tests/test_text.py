@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from course_lib.text import (
@@ -8,8 +7,6 @@ from course_lib.text import (
     UNK,
     Vocab,
     char_tokenize,
-    lm_pairs,
-    pad_batch,
     word_tokenize,
 )
 
@@ -51,6 +48,16 @@ def test_vocab_closed_maps_unknown_tokens_to_unk():
         vocab.closed("ab")
 
 
+def test_vocab_from_tokens_gives_the_same_ids():
+    v = Vocab([["b", "a", "b"], ["c"]])
+    again = Vocab.from_tokens(v.itos)
+    assert again.itos == v.itos and again.encode(["c", "a", "q"]) == v.encode(["c", "a", "q"])
+    with pytest.raises(ValueError, match="itos must start with"):
+        Vocab.from_tokens(["a", PAD, UNK, BOS, EOS])
+    with pytest.raises(ValueError, match="each token once"):
+        Vocab.from_tokens([PAD, UNK, BOS, EOS, "a", "a"])
+
+
 def test_vocab_max_size_and_ignores_specials():
     v = Vocab([["x", "x", "y", BOS, EOS]], max_size=1)
     assert v.itos[4:] == ["x"]
@@ -65,12 +72,3 @@ def test_vocab_errors():
         Vocab([["a"]]).encode("a")
     with pytest.raises(ValueError, match="ids must"):
         Vocab([["a"]]).decode([99])
-
-
-def test_pad_batch_and_lm_pairs():
-    batch = pad_batch([[5, 6, 7], [8]])
-    assert batch.dtype == np.int64
-    assert batch.tolist() == [[5, 6, 7], [8, 0, 0]]
-    assert lm_pairs([5, 6]) == ([2, 5, 6], [5, 6, 3])
-    with pytest.raises(ValueError):
-        pad_batch([])
