@@ -244,9 +244,13 @@ def test_lr_decays_after_every_epoch_without_improvement():
         return next(script)
 
     lrs = []
-    train(_model(), _batches_fn(), lambda m, b: (lrs.append(seen[0].param_groups[0]["lr"]),
-                                                 lm_loss(m, b))[1],
-          valid_fn=valid_fn, epochs=5, lr=0.1, optimizer=optimizer, lr_decay=0.5, progress=False)
+
+    def loss_recording_lr(m, b):
+        lrs.append(seen[0].param_groups[0]["lr"])
+        return lm_loss(m, b)
+
+    train(_model(), _batches_fn(), loss_recording_lr, valid_fn=valid_fn, epochs=5, lr=0.1,
+          optimizer=optimizer, lr_decay=0.5, progress=False)
     per_epoch = sorted(set(lrs), reverse=True)
     assert per_epoch == pytest.approx([0.1, 0.05, 0.025])  # halved after epochs 3 and 4 only
 

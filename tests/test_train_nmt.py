@@ -14,6 +14,8 @@ def test_checkpoint_paths_live_in_the_data_cache(tmp_path, monkeypatch):
         checkpoint_path("chars")
     with pytest.raises(ValueError, match="minutes must be"):
         run("bpe", 0)
+    with pytest.raises(ValueError, match="vocab must be one of"):
+        run("chars", 1, path=tmp_path / "m.pt")
 
 
 @pytest.mark.parametrize("vocab", sorted(VOCABS))

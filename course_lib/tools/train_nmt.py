@@ -56,14 +56,16 @@ def checkpoint_path(vocab: str) -> Path:
 
 def run(vocab: str, minutes: float, max_pairs: int | None = None, n_valid: int = N_VALID,
         path: Path | None = None, progress: bool = True) -> Path:
-    """Train one model for at most ``minutes`` and save it; returns the checkpoint's path.
+    """Train one model for about ``minutes`` (the epoch running when they are up is finished)
+    and save it; returns the checkpoint's path.
 
     max_pairs and n_valid shrink the data (the test of this tool uses them); path overrides
     ``checkpoint_path(vocab)``.
     """
     if not isinstance(minutes, int | float) or not minutes > 0:
         raise ValueError(f"minutes must be a positive number, got {minutes!r}")
-    path = Path(path) if path is not None else checkpoint_path(vocab)
+    default_path = checkpoint_path(vocab)  # also checks vocab
+    path = Path(path) if path is not None else default_path
     parts = split_pairs(load_pairs(), seed=0)
     train_pairs = tokenize_pairs(parts.train)[:max_pairs]
     valid_pairs = tokenize_pairs(parts.valid)[:n_valid]
