@@ -1,9 +1,11 @@
-"""Greedy decoding and beam search for any left-to-right model, batched on torch log-probs (part 6).
+"""Greedy decoding, sampling and beam search for any left-to-right model, on batched log-probs.
 
 A decoder defines p(y | x) = prod_t p(y_t | y_<t, x). Finding the best translation
 argmax_y log p(y | x) exactly would mean scoring every sequence, |V|^T of them, so we search:
 
 - greedy: at each step take the single most probable token, y_t = argmax_v log p(v | y_<t, x);
+- sampling: draw y_t from p(. | y_<t, x), reshaped by temperature, top-k or top-p
+  (course_lib.sampling); it explores instead of searching (text generation, diverse outputs);
 - beam search with width K: keep the K best prefixes; at each step extend each of them by every
   token (K |V| candidates scored log p(y_<t) + log p(v | y_<t)), keep the best K again. A
   candidate ending in ``</s>`` is finished and set aside; the search of a sentence stops when K
@@ -37,7 +39,10 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
+import numpy as np
 import torch
+
+from course_lib.sampling import sample_rows
 
 Tensor = torch.Tensor
 StepFn = Callable[[Tensor, object], tuple[Tensor, object]]
@@ -102,6 +107,48 @@ def greedy_decode(step_fn: StepFn, state, batch_size: int, bos_id: int, eos_id: 
     - B Hypothesis, in input order.
     """
     _check_common(batch_size, bos_id, eos_id, max_len)
+    return _left_to_right(step_fn, state, batch_size, bos_id, eos_id, max_len, alpha,
+                          lambda log_probs: log_probs.argmax(dim=1))
+
+
+@torch.no_grad()
+def sample_decode(step_fn: StepFn, state, batch_size: int, bos_id: int, eos_id: int,
+                  max_len: int, rng: np.random.Generator, temperature: float = 1.0,
+                  top_k: int | None = None, top_p: float | None = None,
+                  alpha: float = 0.0) -> list[Hypothesis]:
+    """Ancestral sampling, y_t ~ p(. | y_<t, x) reshaped by temperature/top-k/top-p, B at once.
+
+    Each step draws one token for every row with course_lib.sampling.sample_rows (the same
+    transforms as one-vector sampling, on the (B, V) log-probs). Repeating the rows of the
+    state gives several samples of one input.
+
+    Inputs:
+    - step_fn, state: the model (module docstring); state has B rows.
+    - batch_size: B.
+    - bos_id, eos_id: ids of <s> (the first input token) and </s> (ends a hypothesis).
+    - max_len: stop after this many tokens (a hypothesis cut there has no </s>).
+    - rng: numpy Generator, the only source of randomness (same seed, same samples).
+    - temperature, top_k, top_p: as in sample_rows (temperature 0 = greedy).
+    - alpha: length-normalisation exponent used for the returned score.
+
+    Returns:
+    - B Hypothesis, in input order; log_prob is the model's own log p(y | x), before temperature
+      and filters.
+    """
+    _check_common(batch_size, bos_id, eos_id, max_len)
+
+    def draw(log_probs: Tensor) -> Tensor:
+        ids = sample_rows(log_probs.detach().double().cpu().numpy(), rng, temperature, top_k,
+                          top_p)
+        return torch.from_numpy(ids).to(log_probs.device)
+
+    return _left_to_right(step_fn, state, batch_size, bos_id, eos_id, max_len, alpha, draw)
+
+
+def _left_to_right(step_fn: StepFn, state, batch_size: int, bos_id: int, eos_id: int,
+                   max_len: int, alpha: float, choose: Callable[[Tensor], Tensor]
+                   ) -> list[Hypothesis]:
+    """One token per row and step, chosen by ``choose`` from (B, V) log-probs, until </s>."""
     tokens = torch.full((batch_size,), bos_id, dtype=torch.long)
     total = torch.zeros(batch_size, dtype=torch.float64)
     done = torch.zeros(batch_size, dtype=torch.bool)
@@ -110,9 +157,10 @@ def greedy_decode(step_fn: StepFn, state, batch_size: int, bos_id: int, eos_id: 
     for _ in range(max_len):
         log_probs, state = step_fn(tokens, state)
         _check_log_probs(log_probs, batch_size)
-        best, tokens = log_probs.max(dim=1)  # (B,), (B,)
-        tokens, best = tokens.cpu(), best.cpu().double()
-        total += torch.where(done, 0.0, best)
+        tokens = choose(log_probs)  # (B,)
+        chosen = log_probs.gather(1, tokens[:, None])[:, 0]  # (B,)
+        tokens, chosen = tokens.cpu(), chosen.cpu().double()
+        total += torch.where(done, 0.0, chosen)
         lengths += (~done).long()
         outputs.append(torch.where(done, eos_id, tokens))
         done |= tokens == eos_id

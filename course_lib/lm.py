@@ -15,8 +15,8 @@ included, and
 
 the same convention as the n-gram models of part 1, so the numbers compare directly.
 
-Generation starts from ``<s>``, samples one token at a time with
-course_lib.sampling.sample_from_logits (temperature, top-k, nucleus/top-p) and stops at ``</s>``.
+Generation starts from ``<s>`` and samples one token at a time for n sequences at once
+(course_lib.decoding.sample_decode with temperature, top-k, nucleus/top-p) until ``</s>``.
 
 References: Mikolov et al. (2010), "Recurrent neural network based language model"; Bengio et al.
 (2003), "A neural probabilistic language model" (the embedding + softmax set-up).
@@ -33,7 +33,7 @@ from torch import nn
 from course_lib.batching import batch_indices, bucket_indices, lm_batch
 from course_lib.checks import check_positive_int
 from course_lib.config import model_device
-from course_lib.sampling import sample_from_logits
+from course_lib.decoding import sample_decode
 from course_lib.text import Vocab
 from course_lib.torch_lstm_gru import LAYERS, make_layer
 
@@ -192,48 +192,63 @@ def perplexity(model: nn.Module, data, pad_id: int = Vocab.pad_id, batch_size: i
 
 
 # ----------------------------------------------------------------------------- generation
-@torch.no_grad()
 def generate(model: RecurrentLM, vocab: Vocab, rng: np.random.Generator | int = 0,
              max_len: int = 50, temperature: float = 1.0, top_k: int | None = None,
              top_p: float | None = None, prefix: Sequence[str] = ()) -> list[str]:
-    """Sample one sequence, token by token, from <s> until </s> (or max_len new tokens).
+    """Sample one sequence from <s> until </s> (or max_len new tokens): generate_many with n=1.
 
-    <pad> and <s> are never sampled. Each step feeds only the new token and the carried state.
+    Inputs: the arguments of generate_many, without n. Returns: tokens, prefix + generated
+    tokens, without <s> and </s>.
+    """
+    return generate_many(model, vocab, 1, rng, max_len, temperature, top_k, top_p, prefix)[0]
+
+
+@torch.no_grad()
+def generate_many(model: RecurrentLM, vocab: Vocab, n: int, rng: np.random.Generator | int = 0,
+                  max_len: int = 50, temperature: float = 1.0, top_k: int | None = None,
+                  top_p: float | None = None, prefix: Sequence[str] = ()) -> list[list[str]]:
+    """Sample n sequences at once, token by token, with course_lib.decoding.sample_decode.
+
+    <pad> and <s> are never sampled. Each step feeds only the n new tokens and the carried state.
 
     Inputs:
-    - model: a RecurrentLM (anything with forward_state(tokens (1, T), state)).
+    - model: a RecurrentLM (anything with forward_state(tokens (n, T), state)).
     - vocab: the Vocab the model was trained with.
+    - n: int >= 1, how many sequences.
     - rng: numpy Generator or int seed (same seed, same text).
     - max_len: maximum number of generated tokens (not counting the prefix).
-    - temperature, top_k, top_p: passed to course_lib.sampling.sample_from_logits.
+    - temperature, top_k, top_p: as in course_lib.sampling.sample_rows.
     - prefix: tokens to start from (after <s>), e.g. list("ma") for names starting with "ma".
 
     Returns:
-    - tokens: prefix + generated tokens, without <s> and </s>.
+    - n token lists: prefix + generated tokens, without <s> and </s>.
     """
     if isinstance(rng, int) and not isinstance(rng, bool):
         rng = np.random.default_rng(rng)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}")
+    check_positive_int("n", n)
     check_positive_int("max_len", max_len)
     if isinstance(prefix, str):
         raise TypeError("prefix must be a list of tokens, got a str (tokenize it first)")
     device = model_device(model)
     was_training = model.training
     model.eval()
-    tokens = list(prefix)
-    feed, state = [vocab.bos_id] + vocab.encode(tokens), None
-    for _ in range(max_len):
-        logits, state = model.forward_state(torch.tensor([feed], device=device), state)
-        scores = logits[0, -1].double().cpu().numpy()  # (V,)
-        scores[[vocab.pad_id, vocab.bos_id]] = -np.inf
-        next_id = int(sample_from_logits(scores, rng, temperature, top_k, top_p))
-        if next_id == vocab.eos_id:
-            break
-        tokens.append(vocab.itos[next_id])
-        feed = [next_id]
+    fed = [vocab.bos_id] + vocab.encode(list(prefix))  # <s> and the prefix
+    state = None
+    if len(fed) > 1:  # read all but the last token; the search starts from the last one
+        _, state = model.forward_state(torch.tensor([fed[:-1]] * n, device=device))
+
+    def step(tokens: torch.Tensor, state):
+        logits, state = model.forward_state(tokens.to(device)[:, None], state)  # (n, 1, V)
+        scores = logits[:, -1].double()  # (n, V)
+        scores[:, [vocab.pad_id, vocab.bos_id]] = -torch.inf
+        return torch.log_softmax(scores, dim=1), state
+
+    hyps = sample_decode(step, state, n, fed[-1], vocab.eos_id, max_len, rng, temperature,
+                         top_k, top_p)
     model.train(was_training)
-    return tokens
+    return [list(prefix) + [vocab.itos[i] for i in h.tokens] for h in hyps]
 
 
 # ----------------------------------------------------------------------------- one LM interface

@@ -1,12 +1,14 @@
-"""Greedy decoding and beam search against brute-force enumeration on a tiny random GRU model."""
+"""Greedy decoding, sampling and beam search against brute-force enumeration on a tiny random GRU
+model."""
 
 import itertools
 import math
 
+import numpy as np
 import pytest
 import torch
 
-from course_lib.decoding import Hypothesis, beam_search, greedy_decode, select_rows
+from course_lib.decoding import Hypothesis, beam_search, greedy_decode, sample_decode, select_rows
 
 BOS, EOS = 0, 1
 V, H = 4, 8  # tokens: <s>=0, </s>=1, and two words
@@ -152,3 +154,47 @@ def test_bad_arguments():
         greedy_decode(lambda t, s: (torch.zeros(3), s), None, 2, BOS, EOS, 5)
     with pytest.raises(TypeError, match="state"):
         select_rows("text", torch.tensor([0]))
+
+
+def test_sampling_follows_the_model_distribution():
+    """N copies of one input sampled at once: sequence frequencies match brute-force p(y)."""
+    model, max_len, n = TinyModel(0, eos_bias=0.5), 3, 20000
+    h0 = model.initial(1)["h"]
+    samples = sample_decode(model.step, {"h": h0.repeat(n, 1)}, n, BOS, EOS, max_len,
+                            np.random.default_rng(0))
+    counts = {}
+    for hyp in samples:
+        counts[tuple(hyp.tokens)] = counts.get(tuple(hyp.tokens), 0) + 1
+    exact = {tuple(words): math.exp(lp) for _, words, lp in brute_force(model, h0[0], max_len, 0)}
+    assert math.isclose(sum(exact.values()), 1.0, abs_tol=1e-9)
+    for seq, p in exact.items():
+        assert abs(counts.get(seq, 0) / n - p) < 4 * math.sqrt(p * (1 - p) / n) + 1e-4
+    for hyp in samples[:20]:  # log_prob is the model's own, before any reshaping
+        ended = len(hyp.tokens) < max_len
+        expected = model.log_prob(hyp.tokens + [EOS] * ended, h0[0])
+        assert math.isclose(hyp.log_prob, expected, abs_tol=1e-9)
+
+
+def test_sampling_options_and_determinism():
+    model = TinyModel(2, eos_bias=-1.0)
+    state = model.initial(5)
+    greedy = greedy_decode(model.step, state, 5, BOS, EOS, 6, alpha=0.5)
+    cold = sample_decode(model.step, state, 5, BOS, EOS, 6, np.random.default_rng(0),
+                         temperature=0, alpha=0.5)
+    assert cold == greedy
+    top1 = sample_decode(model.step, state, 5, BOS, EOS, 6, np.random.default_rng(0), top_k=1)
+    assert [h.tokens for h in top1] == [h.tokens for h in greedy]
+    tiny_nucleus = sample_decode(model.step, state, 5, BOS, EOS, 6, np.random.default_rng(1),
+                                 top_p=1e-6)
+    assert [h.tokens for h in tiny_nucleus] == [h.tokens for h in greedy]
+    runs = [sample_decode(model.step, state, 5, BOS, EOS, 6, np.random.default_rng(7),
+                          temperature=2.0) for _ in range(2)]
+    assert runs[0] == runs[1]
+    other = sample_decode(model.step, state, 5, BOS, EOS, 6, np.random.default_rng(8),
+                          temperature=2.0)
+    assert [h.tokens for h in other] != [h.tokens for h in runs[0]]
+    with pytest.raises(ValueError, match="temperature"):
+        sample_decode(model.step, state, 5, BOS, EOS, 6, np.random.default_rng(0),
+                      temperature=-1)
+    with pytest.raises(TypeError, match="rng"):
+        sample_decode(model.step, state, 5, BOS, EOS, 6, 0)

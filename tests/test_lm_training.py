@@ -8,7 +8,15 @@ import pytest
 import torch
 
 from course_lib.config import set_seed
-from course_lib.lm import RecurrentLM, generate, lm_loss, make_lm_batches, perplexity
+from course_lib.lm import (
+    RecurrentLM,
+    generate,
+    generate_many,
+    lm_loss,
+    make_lm_batches,
+    perplexity,
+)
+from course_lib.sampling import sample_from_logits
 from course_lib.text import EOS, Vocab, char_tokenize
 from course_lib.torch_lstm_gru import LAYERS
 from course_lib.training import History, train
@@ -163,6 +171,41 @@ def test_generate_seeded_stops_and_respects_limits():
         generate(model, VOCAB, rng="seed")
     with pytest.raises(TypeError, match="prefix must"):
         generate(model, VOCAB, prefix="ye")
+
+
+def test_generate_equals_a_manual_sampling_loop():
+    """One sequence: re-reading the whole prefix each step and sampling one vector with
+    sample_from_logits draws the same tokens as the batched, state-carrying sampler."""
+    model = _model()
+    for seed in range(5):
+        rng, ids = np.random.default_rng(seed), [VOCAB.bos_id] + VOCAB.encode(["h"])
+        for _ in range(12):
+            scores = model(torch.tensor([ids]))[0, -1].detach().double().numpy()
+            scores[[VOCAB.pad_id, VOCAB.bos_id]] = -np.inf
+            next_id = sample_from_logits(scores, rng, temperature=1.5, top_k=6)
+            if next_id == VOCAB.eos_id:
+                break
+            ids.append(next_id)
+        expected = VOCAB.decode(ids[1:])
+        assert generate(model, VOCAB, rng=seed, max_len=12, temperature=1.5, top_k=6,
+                        prefix=["h"]) == expected
+
+
+def test_generate_many_samples_rows_from_the_model():
+    model = _model()
+    many = generate_many(model, VOCAB, 4000, rng=0, max_len=1)
+    first = Counter(tokens[0] if tokens else "</s>" for tokens in many)
+    with torch.no_grad():
+        scores = model(torch.tensor([[VOCAB.bos_id]]))[0, -1]
+        scores[[VOCAB.pad_id, VOCAB.bos_id]] = -math.inf  # never sampled
+        probs = torch.softmax(scores, dim=0).tolist()
+    assert first.keys() <= {VOCAB.itos[i] for i, p in enumerate(probs) if p > 0}
+    for token, p in zip(VOCAB.itos, probs, strict=True):
+        assert abs(first[token] / 4000 - p) < 4 * math.sqrt(p * (1 - p) / 4000) + 1e-3
+    assert generate_many(model, VOCAB, 3, rng=5) == generate_many(model, VOCAB, 3, rng=5)
+    assert all(s[:2] == ["y", "e"] for s in generate_many(model, VOCAB, 3, prefix=["y", "e"]))
+    with pytest.raises(ValueError, match="n must"):
+        generate_many(model, VOCAB, 0)
 
 
 def test_generation_stops_at_eos():

@@ -6,6 +6,7 @@ import pytest
 from course_lib.sampling import (
     apply_temperature,
     sample_from_logits,
+    sample_rows,
     softmax,
     top_k_filter,
     top_p_filter,
@@ -128,7 +129,15 @@ def test_errors():
     with pytest.raises(TypeError, match="rng"):
         sample_from_logits([1.0], 0)
     with pytest.raises(ValueError, match="shape"):
-        softmax(np.zeros((2, 3)))
+        softmax(np.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match="every row"):
+        softmax([[0.0, 1.0], [-np.inf, -np.inf]])
+    with pytest.raises(ValueError, match=r"shape \(V,\)"):
+        sample_from_logits(np.zeros((2, 3)), gen)
+    with pytest.raises(ValueError, match=r"shape \(N, V\)"):
+        sample_rows(np.zeros(3), gen)
+    with pytest.raises(ValueError, match="p must"):
+        sample_rows(np.zeros((2, 3)), gen, temperature=0, top_p=2.0)
     with pytest.raises(ValueError, match="shape"):
         softmax([])
     with pytest.raises(ValueError, match="NaN"):
@@ -137,3 +146,36 @@ def test_errors():
         softmax([-np.inf, -np.inf])
     with pytest.raises(TypeError, match="logits"):
         softmax(["a", "b"])
+
+
+def test_batched_transforms_equal_row_by_row(rng):
+    z = rng.standard_normal((6, 9)) * 2
+    z[2, [0, 4]] = -np.inf
+    for transform, arg in ((apply_temperature, 0.7), (top_k_filter, 3), (top_p_filter, 0.8)):
+        batched = transform(z, arg)
+        assert batched.shape == z.shape
+        assert np.array_equal(batched, np.stack([transform(row, arg) for row in z]))
+    assert np.array_equal(softmax(z), np.stack([softmax(row) for row in z]))
+    assert np.allclose(softmax(z).sum(axis=1), 1.0)
+
+
+def test_one_row_draws_what_numpys_choice_draws(rng):
+    """sample_rows inverts the CDF with the uniform that Generator.choice would use."""
+    for seed in range(200):
+        z = rng.standard_normal(7) * 3
+        ours = sample_from_logits(z, np.random.default_rng(seed), temperature=1.3, top_k=5)
+        probs = softmax(top_k_filter(apply_temperature(z, 1.3), 5))
+        assert ours == np.random.default_rng(seed).choice(7, p=probs)
+
+
+def test_rows_are_sampled_independently_in_order(rng):
+    """Row n uses the n-th uniform: the batch equals one draw per row, in row order."""
+    z = rng.standard_normal((50, 5))
+    batch = sample_rows(z, np.random.default_rng(3), top_p=0.9)
+    one_by_one = np.random.default_rng(3)
+    assert batch.tolist() == [sample_from_logits(row, one_by_one, top_p=0.9) for row in z]
+    assert np.array_equal(sample_rows(z, rng, temperature=0), np.argmax(z, axis=1))
+    # a batch of identical rows follows the distribution
+    rows = np.tile(np.log([0.1, 0.6, 0.3]), (20000, 1))
+    freq = np.bincount(sample_rows(rows, np.random.default_rng(0)), minlength=3) / 20000
+    assert np.abs(freq - [0.1, 0.6, 0.3]).max() < 4 * math.sqrt(0.25 / 20000)
