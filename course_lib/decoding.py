@@ -123,7 +123,9 @@ def sample_decode(step_fn: StepFn, state, batch_size: int, bos_id: int, eos_id: 
     state gives several samples of one input.
 
     Inputs:
-    - step_fn, state: the model (module docstring); state has B rows.
+    - step_fn, state: the model (module docstring); state has B rows. Sampling never reorders
+      rows, so the state may be anything step_fn understands (an n-gram model keeps its token
+      histories there).
     - batch_size: B.
     - bos_id, eos_id: ids of <s> (the first input token) and </s> (ends a hypothesis).
     - max_len: stop after this many tokens (a hypothesis cut there has no </s>).

@@ -258,7 +258,8 @@ class TokenLM:
     makemore's lesson: every language model, count-based or neural, answers the same questions
     about text, so perplexity tables and samplers treat them alike. NGramLM and TokenLM both have
     ``perplexity(sentences)``, ``token_logprobs(sentences)`` and
-    ``generate(seed=None, rng=None, max_len, temperature, top_k, top_p, prefix)`` on lists of
+    ``generate(seed=None, rng=None, max_len, temperature, top_k, top_p, prefix)`` and
+    ``generate_many(n, ...)`` (one sampler, course_lib.decoding.sample_decode) on lists of
     str tokens (unknown tokens count as ``<unk>``; ``</s>`` is predicted too).
 
     Inputs (constructor):
@@ -324,5 +325,18 @@ class TokenLM:
         """
         if seed is not None and rng is not None:
             raise ValueError("give at most one of seed and rng, got both")
-        return generate(self.model, self.vocab, np.random.default_rng(seed) if rng is None
-                        else rng, max_len, temperature, top_k, top_p, prefix)
+        return self.generate_many(1, seed, rng, max_len, temperature, top_k, top_p, prefix)[0]
+
+    def generate_many(self, n: int, seed: int | None = None,
+                      rng: np.random.Generator | None = None, max_len: int = 50,
+                      temperature: float = 1.0, top_k: int | None = None,
+                      top_p: float | None = None, prefix: Sequence[str] = ()
+                      ) -> list[list[str]]:
+        """Sample n sentences at once (the arguments of NGramLM.generate_many).
+
+        Returns: n token lists, each without ``<s>`` and ``</s>``.
+        """
+        if seed is not None and rng is not None:
+            raise ValueError("give at most one of seed and rng, got both")
+        return generate_many(self.model, self.vocab, n, np.random.default_rng(seed) if rng is None
+                             else rng, max_len, temperature, top_k, top_p, prefix)

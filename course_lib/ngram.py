@@ -68,9 +68,10 @@ from collections.abc import Iterable, Sequence
 from itertools import chain
 
 import numpy as np
+import torch
 
 from course_lib import arpa
-from course_lib.sampling import sample_from_logits
+from course_lib.decoding import sample_decode
 from course_lib.text import BOS, EOS, UNK, Vocab
 
 SMOOTHINGS = ("kneser_ney", "modified_kneser_ney", "add_k", "interpolated", "mle")
@@ -805,18 +806,39 @@ class NGramLM:
         top_p: float | None = None,
         prefix: Sequence[str] = (),
     ) -> list[str]:
-        """Sample one sentence, token by token, with course_lib.sampling.sample_from_logits.
+        """Sample one sentence: generate_many with n = 1 (same arguments, without n).
+
+        Returns: tokens, a list of str, the prefix and the generated tokens, without ``<s>`` and
+        ``</s>``.
+        """
+        return self.generate_many(1, seed, rng, max_len, temperature, top_k, top_p, prefix)[0]
+
+    def generate_many(
+        self,
+        n: int,
+        seed: int | None = None,
+        rng: np.random.Generator | None = None,
+        max_len: int = 50,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        prefix: Sequence[str] = (),
+    ) -> list[list[str]]:
+        """Sample n sentences token by token, with course_lib.decoding.sample_decode (the sampler
+        of the neural models too; each step scores the n contexts and draws n tokens).
 
         Inputs:
-        - seed: int seeding a fresh numpy Generator (same seed, same sentence); or
+        - n: int >= 1, how many sentences.
+        - seed: int seeding a fresh numpy Generator (same seed, same sentences); or
         - rng: a numpy Generator to draw from (give at most one of seed and rng; with neither,
-          the sentence is not reproducible).
+          the sentences are not reproducible).
         - max_len: int >= 1, the most tokens to generate after the prefix.
-        - temperature, top_k, top_p: as in sample_from_logits (temperature 0 = greedy).
-        - prefix: tokens the sentence starts with (they are part of the output).
+        - temperature, top_k, top_p: as in course_lib.sampling.sample_rows (temperature 0 =
+          greedy).
+        - prefix: tokens every sentence starts with (they are part of the output).
 
         Returns:
-        - tokens: list of str, the prefix and the generated tokens, without ``<s>`` and ``</s>``;
+        - n token lists: the prefix and the generated tokens, without ``<s>`` and ``</s>``;
           generation stops when ``</s>`` is drawn or after max_len tokens. ``<unk>`` can be drawn
           (smoothing gives it some probability) and is returned as is.
         """
@@ -825,16 +847,21 @@ class NGramLM:
             raise ValueError("give at most one of seed and rng, got both")
         if rng is None:
             rng = np.random.default_rng(seed)
+        n = _check_order(n, "n")
         max_len = _check_order(max_len, "max_len")
-        out = _check_tokens(prefix, "prefix")
-        for _ in range(max_len):
+        prefix = _check_tokens(prefix, "prefix")
+        start = len(self.vocab)  # a token id outside the vocabulary: "nothing drawn yet"
+
+        def step(tokens: torch.Tensor, history: list[list[str]]):
+            if int(tokens[0]) != start:
+                history = [h + [self.vocab[int(t)]] for h, t in zip(history, tokens, strict=True)]
             with np.errstate(divide="ignore"):
-                logits = np.log(self.probs(tuple(out)))
-            token = self.vocab[sample_from_logits(logits, rng, temperature, top_k, top_p)]
-            if token == EOS:
-                break
-            out.append(token)
-        return out
+                log_probs = np.log(np.stack([self.probs(tuple(h)) for h in history]))  # (n, V)
+            return torch.from_numpy(log_probs), history
+
+        hyps = sample_decode(step, [list(prefix) for _ in range(n)], n, start, self._index[EOS],
+                             max_len, rng, temperature, top_k, top_p)
+        return [prefix + [self.vocab[i] for i in h.tokens] for h in hyps]
 
     def __repr__(self) -> str:
         size = "unfitted" if self.vocab is None else f"|V|={len(self.vocab)}"

@@ -390,6 +390,7 @@ def test_token_lm_speaks_ngram_lm_s_interface():
     ids = [VOCAB.encode(s) for s in sentences]
     assert lm.perplexity(sentences) == pytest.approx(perplexity(model, ids), rel=1e-9)
     assert lm.generate(seed=3, max_len=8) == generate(model, VOCAB, np.random.default_rng(3), 8)
+    assert lm.generate_many(4, seed=3) == generate_many(model, VOCAB, 4, rng=3)
     with pytest.raises(ValueError, match="at most one of seed and rng"):
         lm.generate(seed=1, rng=np.random.default_rng(1))
     with pytest.raises(TypeError, match="vocab must be a course_lib.text.Vocab"):

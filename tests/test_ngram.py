@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from course_lib.ngram import SMOOTHINGS, NGramLM, ngrams, pad, tune_kneser_ney
+from course_lib.sampling import sample_from_logits
 from course_lib.text import BOS, EOS, UNK
 
 TOY = [
@@ -354,6 +355,26 @@ def test_generate():
         lm.generate(seed=1, rng=np.random.default_rng(1))
     with pytest.raises(ValueError, match="max_len"):
         lm.generate(seed=1, max_len=0)
+
+
+def test_generate_equals_a_manual_sampling_loop_and_many_follow_the_model():
+    lm = NGramLM(3).fit(TOY)
+    for seed in range(10):
+        rng, out = np.random.default_rng(seed), ["the"]
+        for _ in range(8):
+            with np.errstate(divide="ignore"):
+                token = lm.vocab[sample_from_logits(np.log(lm.probs(tuple(out))), rng, top_p=0.95)]
+            if token == EOS:
+                break
+            out.append(token)
+        assert lm.generate(seed=seed, max_len=8, top_p=0.95, prefix=["the"]) == out
+    many = lm.generate_many(4000, seed=0, max_len=1)
+    assert lm.generate_many(5, seed=2) == lm.generate_many(5, rng=np.random.default_rng(2))
+    firsts = Counter(tokens[0] if tokens else EOS for tokens in many)
+    for token, p in zip(lm.vocab, lm.probs(()), strict=True):
+        assert abs(firsts[token] / 4000 - p) < 4 * math.sqrt(p * (1 - p) / 4000) + 1e-3
+    with pytest.raises(ValueError, match="n must"):
+        lm.generate_many(0)
 
 
 def test_errors():
