@@ -6,7 +6,8 @@ process, and the two results are compared by the grader (see course_lib.grading.
 
 from course_lib.grading.checks import Case, Exercise
 
-FORBIDDEN = ("course_lib.ngram", "course_lib.sampling", "course_lib.lm", "nltk")
+FORBIDDEN = ("course_lib.ngram", "course_lib.sampling", "course_lib.decoding", "course_lib.lm",
+             "nltk")
 EITHER = ("ValueError", "TypeError")
 
 TOY_COUNTS = """
