@@ -15,6 +15,9 @@ with the previous state s_{i-1} and the previous token's embedding e_{i-1}:
     o_i = tanh(W_o [s_i; c_i; e_{i-1}] + b_o)                             readout, (B, H)
     p(y_i | y_<i, x) = softmax(W_y o_i + b_y)                                       (B, V)
 
+or, with ``readout="linear"``, straight from state and context, p(y_i | y_<i, x) =
+softmax(W_y [s_i; c_i] + b_y): no readout layer between them and the output layer.
+
 This is Bahdanau et al. (2015) with ``attention="additive"``: score = v^T tanh(W1 h_j + W2 s).
 Luong et al.'s (2015) ``"dot"`` (s^T h_j) and ``"general"`` (s^T W h_j) scores plug into the same
 place. With ``attention=None`` the context is the same vector at every step, c_i = s_0's input
@@ -59,6 +62,7 @@ from course_lib.torch_lstm_gru import GRU
 
 Tensor = torch.Tensor
 ATTENTIONS = (None, "additive", "dot", "general")
+READOUTS = ("tanh", "linear")
 _NOT_WORDS = {PAD, BOS, EOS}  # dropped when ids become words (<unk> stays visible)
 
 # words (letters of any alphabet, digits, inner apostrophes/hyphens) or single punctuation marks
@@ -156,11 +160,14 @@ class Seq2Seq(nn.Module):
       (Luong).
     - attention_dim: A of the additive score (default H).
     - dropout: on embeddings and readout, training only.
+    - readout: "tanh" (o_i = tanh(W_o [s_i; c_i; e_{i-1}] + b_o), then the output layer) or
+      "linear" (the output layer reads [s_i; c_i] directly); see the module docstring.
     """
 
     def __init__(self, src_vocab: int, tgt_vocab: int, embed_dim: int = 128,
                  hidden_size: int = 256, attention: str | None = "additive",
-                 attention_dim: int | None = None, dropout: float = 0.1):
+                 attention_dim: int | None = None, dropout: float = 0.1,
+                 readout: str = "tanh"):
         super().__init__()
         for name, value in (("src_vocab", src_vocab), ("tgt_vocab", tgt_vocab),
                             ("embed_dim", embed_dim), ("hidden_size", hidden_size)):
@@ -170,11 +177,13 @@ class Seq2Seq(nn.Module):
             raise ValueError(f"hidden_size must be even (H/2 per direction), got {hidden_size}")
         if attention not in ATTENTIONS:
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
         H = hidden_size
         self.hidden_size, self.attention_kind = H, attention
         self.config = {"src_vocab": src_vocab, "tgt_vocab": tgt_vocab, "embed_dim": embed_dim,
                        "hidden_size": H, "attention": attention, "attention_dim": attention_dim,
-                       "dropout": dropout}  # the constructor's arguments, to rebuild a saved model
+                       "dropout": dropout, "readout": readout}  # to rebuild a saved model
         self.src_embed = nn.Embedding(src_vocab, embed_dim, padding_idx=Vocab.pad_id)
         self.tgt_embed = nn.Embedding(tgt_vocab, embed_dim, padding_idx=Vocab.pad_id)
         self.encoder = GRU(embed_dim, H // 2, batch_first=True, bidirectional=True)
@@ -186,8 +195,12 @@ class Seq2Seq(nn.Module):
             "dot": DotAttention,
             "general": lambda: GeneralAttention(H, H),
         }[attention]()
-        self.readout = nn.Linear(2 * H + embed_dim, H)
-        self.generator = nn.Linear(H, tgt_vocab)
+        if readout == "tanh":
+            self.readout = nn.Linear(2 * H + embed_dim, H)
+            self.generator = nn.Linear(H, tgt_vocab)
+        else:
+            self.readout = None
+            self.generator = nn.Linear(2 * H, tgt_vocab)
         self.dropout = nn.Dropout(dropout)
 
     # ---- encoder ----------------------------------------------------------------------------
@@ -235,6 +248,8 @@ class Seq2Seq(nn.Module):
     def readout_logits(self, h: Tensor, context: Tensor, emb: Tensor) -> Tensor:
         """Readout and output layer on any leading shape: s (..., H), c (..., H), e (..., E) ->
         logits (..., V)."""
+        if self.readout is None:
+            return self.generator(self.dropout(torch.cat([h, context], dim=-1)))
         o = torch.tanh(self.readout(torch.cat([h, context, emb], dim=-1)))
         return self.generator(self.dropout(o))
 
@@ -391,7 +406,7 @@ def load_translator(path, device=None) -> tuple[Seq2Seq, Codec, Codec, dict]:
     """Read a file of ``save_translator``: (model in eval mode on ``device``, source codec, target
     codec, info)."""
     saved = torch.load(path, map_location="cpu", weights_only=True)
-    model = Seq2Seq(**saved["config"])
+    model = Seq2Seq(**{"readout": "tanh", **saved["config"]})  # files older than the option
     model.load_state_dict(saved["state_dict"])
     model.to(device or "cpu").eval()
     return model, Codec.from_tokens(*saved["src"]), Codec.from_tokens(*saved["tgt"]), saved["info"]

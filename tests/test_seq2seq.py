@@ -10,6 +10,7 @@ from course_lib.config import set_seed
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.seq2seq import (
     ATTENTIONS,
+    READOUTS,
     Codec,
     Seq2Seq,
     build_codecs,
@@ -24,19 +25,20 @@ from course_lib.text import Vocab
 from course_lib.training import train
 
 
-def tiny_model(attention, seed=0, dtype=torch.float64):
+def tiny_model(attention, seed=0, dtype=torch.float64, readout="tanh"):
     set_seed(seed)
     return Seq2Seq(11, 9, embed_dim=6, hidden_size=8, attention=attention,
-                   attention_dim=5, dropout=0.0).to(dtype).eval()
+                   attention_dim=5, dropout=0.0, readout=readout).to(dtype).eval()
 
 
 def random_ids(rng, n, low, high, vocab):
     return [list(rng.integers(4, vocab, rng.integers(low, high + 1))) for _ in range(n)]
 
 
+@pytest.mark.parametrize("readout", READOUTS)
 @pytest.mark.parametrize("attention", ATTENTIONS)
-def test_padding_changes_nothing(attention):
-    model = tiny_model(attention)
+def test_padding_changes_nothing(attention, readout):
+    model = tiny_model(attention, readout=readout)
     rng = np.random.default_rng(0)
     src, tgt = random_ids(rng, 5, 1, 7, 11), random_ids(rng, 5, 1, 6, 9)
     together = make_batch(src, tgt)
@@ -47,9 +49,10 @@ def test_padding_changes_nothing(attention):
         torch.testing.assert_close(logits[b, : len(tgt[b]) + 1], one, atol=1e-12, rtol=0)
 
 
+@pytest.mark.parametrize("readout", READOUTS)
 @pytest.mark.parametrize("attention", ATTENTIONS)
-def test_decode_step_equals_teacher_forcing(attention):
-    model = tiny_model(attention)
+def test_decode_step_equals_teacher_forcing(attention, readout):
+    model = tiny_model(attention, readout=readout)
     batch = make_batch([[4, 5, 6], [7, 8]], [[4, 5], [6, 7]])
     logits = model(batch.src, batch.src_len, batch.tgt_in)
     state = model.encode(batch.src, batch.src_len)
@@ -67,9 +70,10 @@ def test_attention_ignores_padded_source_positions():
     torch.testing.assert_close(weights.sum(-1), torch.ones(2, 2, dtype=weights.dtype))
 
 
+@pytest.mark.parametrize("readout", READOUTS)
 @pytest.mark.parametrize("attention", ATTENTIONS)
-def test_every_parameter_gets_a_gradient(attention):
-    model = tiny_model(attention).train()
+def test_every_parameter_gets_a_gradient(attention, readout):
+    model = tiny_model(attention, readout=readout).train()
     rng = np.random.default_rng(1)
     batch = make_batch(random_ids(rng, 4, 2, 6, 11), random_ids(rng, 4, 2, 6, 9))
     seq2seq_loss(model, batch).backward()
@@ -78,14 +82,16 @@ def test_every_parameter_gets_a_gradient(attention):
         assert p.grad.abs().sum() > 0, name
 
 
+@pytest.mark.parametrize("readout", READOUTS)
 @pytest.mark.parametrize("attention", ["additive", None])
-def test_gradient_matches_finite_differences(attention):
+def test_gradient_matches_finite_differences(attention, readout):
     """Autograd through the whole model equals centred differences (float64)."""
-    model = tiny_model(attention, seed=2)
+    model = tiny_model(attention, seed=2, readout=readout)
     rng = np.random.default_rng(2)
     batch = make_batch(random_ids(rng, 3, 2, 5, 11), random_ids(rng, 3, 2, 4, 9))
     seq2seq_loss(model, batch).backward()
-    names = ["encoder.weight_hh_l0_reverse", "bridge.bias", "cell.bias_hh", "readout.bias"]
+    names = ["encoder.weight_hh_l0_reverse", "bridge.bias", "cell.bias_hh", "generator.weight",
+             "readout.bias" if readout == "tanh" else "generator.bias"]
     if attention:
         names.append("attention.v.weight")
     params = dict(model.named_parameters())
@@ -161,7 +167,28 @@ def test_saved_translator_translates_the_same(tmp_path, merges):
         assert torch.equal(p, loaded.state_dict()[name])
 
 
+def test_linear_readout_is_one_product_of_state_and_context():
+    model = tiny_model("dot", readout="linear")
+    h, context, emb = torch.randn(3, 8).double(), torch.randn(3, 8).double(), torch.randn(3, 6)
+    W, b = model.generator.weight, model.generator.bias  # (V, 2H), (V,)
+    want = h @ W[:, :8].T + context @ W[:, 8:].T + b
+    torch.testing.assert_close(model.readout_logits(h, context, emb.double()), want)
+    assert model.readout is None and "readout.weight" not in model.state_dict()
+
+
+def test_files_saved_before_the_readout_option_load_as_tanh(tmp_path):
+    src, tgt = build_codecs([(["ja"], ["yes"])] * 2, None)
+    model = Seq2Seq(len(src), len(tgt), embed_dim=4, hidden_size=4)
+    save_translator(tmp_path / "old.pt", model, src, tgt)
+    saved = torch.load(tmp_path / "old.pt", weights_only=True)
+    del saved["config"]["readout"]
+    torch.save(saved, tmp_path / "old.pt")
+    assert load_translator(tmp_path / "old.pt")[0].config["readout"] == "tanh"
+
+
 def test_bad_arguments():
+    with pytest.raises(ValueError, match="readout"):
+        Seq2Seq(10, 10, readout="maxout")
     with pytest.raises(ValueError, match="attention"):
         Seq2Seq(10, 10, attention="luong")
     with pytest.raises(ValueError, match="hidden_size"):
