@@ -12,11 +12,12 @@ with the previous state s_{i-1} and the previous token's embedding e_{i-1}:
 
     c_i = sum_j alpha_ij h_j,  alpha_i = softmax_j(score(s_{i-1}, h_j))   attention, (B, H)
     s_i = GRUCell([e_{i-1}; c_i], s_{i-1})                                          (B, H)
-    o_i = tanh(W_o [s_i; c_i; e_{i-1}] + b_o)                             readout, (B, H)
-    p(y_i | y_<i, x) = softmax(W_y o_i + b_y)                                       (B, V)
+    p(y_i | y_<i, x) = softmax(W_y [s_i; c_i] + b_y)                                (B, V)
 
-or, with ``readout="linear"``, straight from state and context, p(y_i | y_<i, x) =
-softmax(W_y [s_i; c_i] + b_y): no readout layer between them and the output layer.
+``readout="tanh"`` puts Bahdanau et al.'s "deep output" between state and output layer instead,
+o_i = tanh(W_o [s_i; c_i; e_{i-1}] + b_o) and p = softmax(W_y o_i + b_y). On the DE-EN pairs of
+part 6 the plain linear readout learned faster per CPU second (300 s of training, 1 thread,
+E=96, H=192, Adam 5e-3, no dropout: test BLEU 3.3 vs 2.4), so it is the default.
 
 This is Bahdanau et al. (2015) with ``attention="additive"``: score = v^T tanh(W1 h_j + W2 s).
 Luong et al.'s (2015) ``"dot"`` (s^T h_j) and ``"general"`` (s^T W h_j) scores plug into the same
@@ -30,7 +31,8 @@ padding is ignored by the loss, which is the mean negative log-likelihood per re
 
 Speed. Everything that does not depend on the previous step is done once per batch: the encoder's
 input projections (inside the GRU layer), W1 h_j for all j, and after the time loop the readout
-and the (N, H) x (H, V) output projection for the N real target tokens only (the loss drops the
+and the output projection ((N, 2H) x (2H, V), or (N, H) x (H, V) after a tanh readout) for the
+N real target tokens only (the loss drops the
 padding before the output layer). Batches are bucketed by target, then source length
 (``course_lib.batching.bucket_batches``), so little time goes to padding.
 
@@ -62,7 +64,7 @@ from course_lib.torch_lstm_gru import GRU
 
 Tensor = torch.Tensor
 ATTENTIONS = (None, "additive", "dot", "general")
-READOUTS = ("tanh", "linear")
+READOUTS = ("linear", "tanh")
 _NOT_WORDS = {PAD, BOS, EOS}  # dropped when ids become words (<unk> stays visible)
 
 # words (letters of any alphabet, digits, inner apostrophes/hyphens) or single punctuation marks
@@ -160,14 +162,14 @@ class Seq2Seq(nn.Module):
       (Luong).
     - attention_dim: A of the additive score (default H).
     - dropout: on embeddings and readout, training only.
-    - readout: "tanh" (o_i = tanh(W_o [s_i; c_i; e_{i-1}] + b_o), then the output layer) or
-      "linear" (the output layer reads [s_i; c_i] directly); see the module docstring.
+    - readout: "linear" (the output layer reads [s_i; c_i] directly) or "tanh"
+      (o_i = tanh(W_o [s_i; c_i; e_{i-1}] + b_o), then the output layer); module docstring.
     """
 
     def __init__(self, src_vocab: int, tgt_vocab: int, embed_dim: int = 128,
                  hidden_size: int = 256, attention: str | None = "additive",
                  attention_dim: int | None = None, dropout: float = 0.1,
-                 readout: str = "tanh"):
+                 readout: str = "linear"):
         super().__init__()
         for name, value in (("src_vocab", src_vocab), ("tgt_vocab", tgt_vocab),
                             ("embed_dim", embed_dim), ("hidden_size", hidden_size)):

@@ -178,7 +178,7 @@ def test_linear_readout_is_one_product_of_state_and_context():
 
 def test_files_saved_before_the_readout_option_load_as_tanh(tmp_path):
     src, tgt = build_codecs([(["ja"], ["yes"])] * 2, None)
-    model = Seq2Seq(len(src), len(tgt), embed_dim=4, hidden_size=4)
+    model = Seq2Seq(len(src), len(tgt), embed_dim=4, hidden_size=4, readout="tanh")
     save_translator(tmp_path / "old.pt", model, src, tgt)
     saved = torch.load(tmp_path / "old.pt", weights_only=True)
     del saved["config"]["readout"]
