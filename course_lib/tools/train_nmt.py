@@ -41,7 +41,8 @@ from course_lib.training import train
 
 VOCABS = {"bpe": {"merges": 4000, "min_freq": 1},  # the lecture's joint BPE
           "word": {"merges": None, "min_freq": 2}}  # words seen once become <unk>
-MODEL = {"embed_dim": 128, "hidden_size": 256, "attention": "additive", "dropout": 0.3}
+MODEL = {"embed_dim": 128, "hidden_size": 256, "attention": "additive", "dropout": 0.3,
+         "readout": "linear"}
 TRAINING = {"batch_size": 64, "lr": 3e-3, "lr_decay": 0.5, "clip_norm": 1.0}
 PATIENCE = 5
 N_VALID = 1000
