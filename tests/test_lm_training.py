@@ -298,17 +298,21 @@ def test_lr_decays_after_every_epoch_without_improvement():
     assert per_epoch == pytest.approx([0.1, 0.05, 0.025])  # halved after epochs 3 and 4 only
 
 
-def test_max_seconds_stops_after_the_epoch_that_used_up_the_budget():
-    import time
+def test_max_seconds_stops_after_the_epoch_that_used_up_the_budget(monkeypatch):
+    import course_lib.training
+
+    clock = [0.0]  # a fake clock: every step takes exactly one second, whatever the load
 
     def slow_loss(m, b):
-        time.sleep(0.02)
+        clock[0] += 1.0
         return lm_loss(m, b)
 
     steps_per_epoch = len(list(_batches_fn()(np.random.default_rng(0))))
-    budget = 0.02 * steps_per_epoch * 1.5  # ends during the second epoch
-    history = train(_model(), _batches_fn(), slow_loss, epochs=50, max_seconds=budget,
-                    progress=False)
+    budget = steps_per_epoch * 1.5  # ends during the second epoch
+    with monkeypatch.context() as patch:
+        patch.setattr(course_lib.training.time, "perf_counter", lambda: clock[0])
+        history = train(_model(), _batches_fn(), slow_loss, epochs=50, max_seconds=budget,
+                        progress=False)
     assert history.out_of_time and len(history.epoch_loss) == 2
     unlimited = train(_model(), _batches_fn(), lm_loss, epochs=2, max_seconds=1e6,
                       progress=False)

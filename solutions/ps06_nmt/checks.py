@@ -13,7 +13,7 @@ from course_lib.grading.checks import Case, Exercise
 # two BLEU libraries (masked while grading: absent modules, not detection).
 FORBIDDEN = ("course_lib.seq2seq", "course_lib.decoding", "course_lib.metrics",
              "course_lib.attention", "course_lib.classify", "course_lib.hierarchical",
-             "sacrebleu", "nltk")
+             "course_lib.lm", "course_lib.ngram", "sacrebleu", "nltk")
 
 MASKED_NLL = """
 def nll_problem(seed, N, T, V, pad_id, keep=0.6, scale=1.0):
