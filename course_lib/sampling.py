@@ -52,10 +52,11 @@ def _as_logits(logits) -> np.ndarray:
     return z
 
 
-def _check_temperature(temperature, lowest: str) -> None:
+def _check_temperature(temperature, allow_zero: bool) -> None:
     ok = isinstance(temperature, int | float | np.number) and not isinstance(temperature, bool)
-    if not ok or not (temperature > 0 if lowest == "> 0" else temperature >= 0):
-        raise ValueError(f"temperature must be a number {lowest}, got {temperature!r}")
+    if not ok or not (temperature >= 0 if allow_zero else temperature > 0):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"temperature must be a number {bound}, got {temperature!r}")
 
 
 def _check_k(k) -> None:
@@ -87,7 +88,7 @@ def apply_temperature(logits, temperature: float) -> np.ndarray:
     - scaled: float64 array of the same shape, logits / temperature.
     """
     z = _as_logits(logits)
-    _check_temperature(temperature, "> 0")
+    _check_temperature(temperature, allow_zero=False)
     return z / float(temperature)
 
 
@@ -172,7 +173,7 @@ def sample_rows(
     z = _as_logits(logits)
     if z.ndim != 2:
         raise ValueError(f"logits must have shape (N, V), got shape {z.shape}")
-    _check_temperature(temperature, ">= 0")
+    _check_temperature(temperature, allow_zero=True)
     if top_k is not None:
         _check_k(top_k)  # checked even when greedy, so that a bad argument never passes
     if top_p is not None:
